@@ -1,0 +1,54 @@
+/*
+ * gx_record.h - ingest and delivery records: the envelope every ingest
+ * record carries, and the projection of an ingest record into the consumer
+ * view a grant allows (withheld fields null and named in provenance).
+ */
+#ifndef GX_RECORD_H
+#define GX_RECORD_H
+
+#include <avro.h>
+#include <stdint.h>
+
+#include "gx.h"
+#include "gx_approvals.h"
+#include "gx_schema.h"
+
+typedef enum { GX_OP_UPSERT = 0, GX_OP_DELETE = 1 } gx_op_t;
+
+/* Envelope of an ingest record. Strings point into the Avro value they were
+ * read from (gx_ingest_get) or are the caller's (gx_ingest_set). */
+typedef struct gx_envelope {
+	const char *record_id;
+	const char *provider;
+	const char *item;
+	const char *source;
+	int64_t collected_at;
+	gx_op_t op;
+} gx_envelope_t;
+
+/* Set the envelope fields of an ingest value. */
+gx_err_t gx_ingest_set(avro_value_t *ingest, const gx_envelope_t *env,
+		       char *errstr, size_t errstr_size);
+/* Read the envelope of an ingest value. */
+gx_err_t gx_ingest_get(avro_value_t *ingest, gx_envelope_t *env,
+		       char *errstr, size_t errstr_size);
+/* The payload record inside an ingest or delivery value. */
+gx_err_t gx_record_payload(avro_value_t *rec, avro_value_t *payload,
+			   char *errstr, size_t errstr_size);
+
+/*
+ * Fill a delivery value (an instance of lib->delivery_schema, reset by the
+ * caller) from an ingest value: fields whose bit is set in released are
+ * copied, all others are null and listed in provenance.withheld.
+ */
+gx_err_t gx_project(const gx_library_t *lib, avro_value_t *ingest,
+		    uint64_t released, const gx_grant_t *grant,
+		    int64_t released_at, avro_value_t *delivery, char *errstr,
+		    size_t errstr_size);
+
+/* The subject key (e.g. the citizen ID) of a payload, as a string view. */
+gx_err_t gx_record_subject(const gx_library_t *lib, avro_value_t *payload,
+			   const char **key, size_t *len, char *errstr,
+			   size_t errstr_size);
+
+#endif /* GX_RECORD_H */
