@@ -277,6 +277,7 @@ static gx_err_t csv_row_error(gx_csv_t *csv, gx_csv_row_t *row, char *errstr,
 			 csv->name, csv->row_line, csv->bad_msg);
 }
 
+/* Make a reader over fp (not owned); NULL when fp is NULL. */
 gx_csv_t *gx_csv_new(FILE *fp, const char *name)
 {
 	if (!fp)
@@ -293,6 +294,7 @@ gx_csv_t *gx_csv_new(FILE *fp, const char *name)
 	return csv;
 }
 
+/* Free the reader and its rows (fp is left open); accepts NULL. */
 void gx_csv_destroy(gx_csv_t *csv)
 {
 	if (!csv)
@@ -338,6 +340,8 @@ static void csv_feed(gx_csv_t *csv, const char *p, size_t n, long line)
 	csv->mode = MODE_SKIP_LINE;
 }
 
+/* Next row into *row: GX_OK, GX_ERR_EOF (sticky), GX_ERR_INVALID for a bad
+ * row (row->line set, no fields; the next call goes on) or GX_ERR_IO. */
 gx_err_t gx_csv_next(gx_csv_t *csv, gx_csv_row_t *row, char *errstr,
 		     size_t errstr_size)
 {

@@ -174,6 +174,24 @@ Test(avro, published_fingerprint_record_with_field)
 	cr_assert_eq((int64_t)fp, INT64_C(5240102248166447335));
 }
 
+/* The example in spikepanx/avro-crc64 README.md (npm avro-crc64), printed
+ * as the 8 little-endian bytes of the single-object header:
+ * b75d6f7da238cf70. Record with doc attributes to strip. */
+Test(avro, published_fingerprint_record_with_docs)
+{
+	static const char schema[] =
+	    "{\"type\":\"record\",\"name\":\"Example\","
+	    "\"doc\":\"Simple example avro schema\",\"fields\":[{\"name\":"
+	    "\"foobar\",\"type\":\"string\",\"doc\":"
+	    "\"foobar is all about barbazz\"}]}";
+	uint64_t fp;
+	char err[256] = "";
+	cr_assert_eq(gx_avro_fingerprint(schema, strlen(schema), &fp, err,
+					 sizeof err),
+		     GX_OK, "%s", err);
+	cr_assert_eq(fp, UINT64_C(0x70cf38a27d6f5db7));
+}
+
 /* Check gx_avro_pcf(input) == want. */
 static void check_pcf(const char *input, const char *want)
 {
@@ -404,6 +422,7 @@ static void fixture_init(avro_fixture_t *f, const char *json)
 		     GX_OK, "%s", err);
 }
 
+/* Release what fixture_init made. */
 static void fixture_free(avro_fixture_t *f)
 {
 	avro_value_decref(&f->value);

@@ -1,0 +1,694 @@
+/*
+ * govex-broker - the policy-enforcing broker.
+ *
+ * Materialises the catalogue and approvals from their topics, then consumes
+ * every <prefix>.ingest.<library> topic in a consumer group and, for each
+ * record and each consumer agency holding a live grant on its item, releases
+ * the projected record (withheld fields null, provenance attached) to
+ * <prefix>.deliver.<consumer>.<library>. Deliveries, refusals and consumed
+ * offsets are written in one Kafka transaction, so a crash never leaves a
+ * release half done. Default deny: anything that cannot be evaluated
+ * (unknown schema, unknown item, undecodable record) is released to no one
+ * and written to <prefix>.rejected with its reason.
+ *
+ *   govex-broker [-c FILE] [-b BROKERS] [-o key=value]...
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gx.h"
+#include "gx_approvals.h"
+#include "gx_avro.h"
+#include "gx_catalog.h"
+#include "gx_conf.h"
+#include "gx_kafka.h"
+#include "gx_map.h"
+#include "gx_policy.h"
+#include "gx_record.h"
+#include "gx_schema.h"
+
+struct broker_conf {
+	char *brokers;
+	char *prefix;
+	char *log_level;
+	char *group;
+	char *txn_id;
+	int64_t commit_interval_ms;
+	int64_t batch_max;
+	int64_t state_timeout_ms;
+	int64_t deliver_partitions;
+	int64_t deliver_replication;
+};
+
+#define OFF(m) offsetof(struct broker_conf, m)
+static const gx_confdef_t broker_defs[] = {
+    {"brokers", GX_CONF_STR, OFF(brokers), "127.0.0.1:9092", 0, 0, NULL,
+     "Kafka bootstrap servers (also -b)"},
+    {"topic.prefix", GX_CONF_STR, OFF(prefix), "govex", 0, 0, NULL,
+     "prefix of every govex topic"},
+    {"log.level", GX_CONF_ENUM, OFF(log_level), "info", 0, 0,
+     "debug|info|warn|error", "lowest level logged"},
+    {"broker.group", GX_CONF_STR, OFF(group), "govex-broker", 0, 0, NULL,
+     "consumer group shared by every broker instance"},
+    {"broker.transactional.id", GX_CONF_STR, OFF(txn_id), "govex-broker-1",
+     0, 0, NULL, "transactional id, unique per broker instance"},
+    {"broker.commit.interval", GX_CONF_DURATION_MS, OFF(commit_interval_ms),
+     "100ms", 1, 60000, NULL,
+     "longest a transaction stays open before it is committed"},
+    {"broker.batch.max", GX_CONF_INT, OFF(batch_max), "5000", 1, 1000000,
+     NULL, "most ingest records per transaction"},
+    {"broker.state.timeout", GX_CONF_DURATION_MS, OFF(state_timeout_ms),
+     "60s", 1000, 3600000, NULL,
+     "how long to wait at start for catalogue and approvals"},
+    {"broker.deliver.partitions", GX_CONF_INT, OFF(deliver_partitions), "3",
+     1, 10000, NULL, "partitions of delivery topics the broker creates"},
+    {"broker.deliver.replication", GX_CONF_INT, OFF(deliver_replication), "1",
+     1, 16, NULL, "replication factor of delivery topics it creates"},
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+struct broker {
+	struct broker_conf *bc;
+	gx_conf_t *conf;
+	gx_schemas_t *schemas;
+	gx_catalog_t *cat;
+	gx_approvals_t *ap;
+	gx_state_reader_t *cat_reader, *ap_reader;
+	rd_kafka_t *consumer, *producer;
+	char *ingest_prefix;	/* "<prefix>.ingest." */
+	char *rejected_topic;
+	gx_map_t *topics_ready;	/* delivery topics known to exist */
+	avro_value_t *ingest_vals, *deliver_vals; /* per library */
+	gx_buf_t buf;
+	int in_txn;
+	long txn_records;
+	int64_t txn_started;
+	/* counters */
+	long records_in, released, withheld, refused, txn_commits, txn_aborts;
+};
+
+static int on_catalog(void *opaque, const rd_kafka_message_t *m)
+{
+	struct broker *b = opaque;
+	char err[512];
+	char *key = gx_strndup(m->key ? m->key : "", m->key_len);
+	if (gx_catalog_apply(b->cat, key, m->payload, m->len, m->offset, err,
+			     sizeof(err)))
+		gx_log(GX_LOG_WARN, "catalog_item_refused", "offset=%lld error=\"%s\"",
+		       (long long)m->offset, err);
+	else
+		gx_log(GX_LOG_DEBUG, "catalog_item", "item=%s offset=%lld", key,
+		       (long long)m->offset);
+	free(key);
+	return 0;
+}
+
+static int on_approval(void *opaque, const rd_kafka_message_t *m)
+{
+	struct broker *b = opaque;
+	char err[512];
+	if (gx_approvals_apply(b->ap, m->payload, m->len, m->offset, err,
+			       sizeof(err)))
+		gx_log(GX_LOG_WARN, "approval_event_refused", "offset=%lld error=\"%s\"",
+		       (long long)m->offset, err);
+	return 0;
+}
+
+/* Make sure every grant's delivery topic exists (the exchange runs with
+ * topic auto-creation off). */
+static void ensure_delivery_topics(struct broker *b)
+{
+	char err[512];
+	size_t it = 0;
+	const gx_grant_t *g;
+	while ((g = gx_approvals_next_grant(b->ap, &it))) {
+		const gx_cat_item_t *item = gx_catalog_get(b->cat, g->item);
+		if (!item)
+			continue;
+		char *t = gx_topic_deliver(b->bc->prefix, g->consumer,
+					   item->library);
+		if (!gx_map_get(b->topics_ready, t)) {
+			gx_topic_spec_t spec = {t, (int)b->bc->deliver_partitions,
+						(int)b->bc->deliver_replication,
+						NULL};
+			int created = 0;
+			if (gx_kafka_create_topics(b->producer, &spec, 1, 15000,
+						   &created, err, sizeof(err)))
+				gx_log(GX_LOG_ERROR, "topic_create_failed",
+				       "topic=%s error=\"%s\"", t, err);
+			else {
+				gx_map_put(b->topics_ready, t, (void *)1);
+				if (created)
+					gx_log(GX_LOG_INFO, "topic_created",
+					       "topic=%s", t);
+			}
+		}
+		free(t);
+	}
+}
+
+static void produce(struct broker *b, const char *topic, const void *key,
+		    size_t klen, const void *val, size_t vlen)
+{
+	for (;;) {
+		rd_kafka_resp_err_t e = rd_kafka_producev(
+		    b->producer, RD_KAFKA_V_TOPIC(topic),
+		    RD_KAFKA_V_KEY((void *)key, klen),
+		    RD_KAFKA_V_VALUE((void *)val, vlen),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			if (e)
+				gx_log(GX_LOG_ERROR, "produce_failed",
+				       "topic=%s error=%s", topic,
+				       rd_kafka_err2str(e));
+			return;
+		}
+		rd_kafka_poll(b->producer, 50);
+	}
+}
+
+/* Refuse a record: released to no one, written to <prefix>.rejected. */
+static void reject(struct broker *b, const rd_kafka_message_t *m,
+		   const char *reason, const char *detail,
+		   const gx_envelope_t *env)
+{
+	char src[300], q[700];
+	snprintf(src, sizeof(src), "%s/%d/%lld", rd_kafka_topic_name(m->rkt),
+		 m->partition, (long long)m->offset);
+	b->refused++;
+	gx_log(GX_LOG_WARN, "record_refused", "source=%s reason=%s detail=%s",
+	       src, reason, gx_log_quote(detail, q, sizeof(q)));
+	json_t *j = gx_rejected_json("govex-broker", reason, detail, src,
+				     env ? env->provider : NULL,
+				     env ? env->item : NULL,
+				     env ? env->record_id : NULL, gx_now_ms());
+	char *s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	produce(b, b->rejected_topic, src, strlen(src), s, strlen(s));
+	free(s);
+}
+
+static int popcount64(uint64_t x)
+{
+	return __builtin_popcountll(x);
+}
+
+/* Evaluate and release one ingest record. */
+static void process(struct broker *b, const rd_kafka_message_t *m)
+{
+	char err[512];
+	const char *topic = rd_kafka_topic_name(m->rkt);
+	b->records_in++;
+	const char *libname = topic + strlen(b->ingest_prefix);
+	const gx_library_t *lib = gx_schemas_library(b->schemas, libname);
+	if (!lib) {
+		reject(b, m, "unknown_library", "no such base library", NULL);
+		return;
+	}
+	size_t li = 0;
+	while (gx_schemas_at(b->schemas, li) != lib)
+		li++;
+	uint64_t fp;
+	if (!m->payload ||
+	    gx_avro_so_fingerprint(m->payload, m->len, &fp, err, sizeof(err))) {
+		reject(b, m, "not_single_object", m->payload ? err : "empty value", NULL);
+		return;
+	}
+	if (fp != lib->ingest_fp) {
+		snprintf(err, sizeof(err),
+			 "schema fingerprint %016llx is not %s's ingest schema",
+			 (unsigned long long)fp, lib->name);
+		reject(b, m, "unknown_schema", err, NULL);
+		return;
+	}
+	avro_value_t *ing = &b->ingest_vals[li];
+	avro_value_reset(ing);
+	if (gx_avro_so_decode(m->payload, m->len, ing, err, sizeof(err))) {
+		reject(b, m, "undecodable", err, NULL);
+		return;
+	}
+	gx_envelope_t env;
+	if (gx_ingest_get(ing, &env, err, sizeof(err))) {
+		reject(b, m, "undecodable", err, NULL);
+		return;
+	}
+	const gx_cat_item_t *item = gx_catalog_get(b->cat, env.item);
+	if (!item) {
+		reject(b, m, "unknown_item", "item is not in the catalogue", &env);
+		return;
+	}
+	if (strcmp(item->library, lib->name)) {
+		reject(b, m, "item_library_mismatch",
+		       "the item belongs to another library", &env);
+		return;
+	}
+	if (strcmp(item->provider, env.provider)) {
+		reject(b, m, "provider_mismatch",
+		       "the record's provider is not the item's provider", &env);
+		return;
+	}
+
+	/* One release per consumer: under the live grant that releases the
+	 * most fields (ties: the smallest grant id, so replay agrees). */
+	int64_t now = gx_now_ms();
+	size_t n;
+	const gx_grant_t *const *grants =
+	    gx_approvals_grants_for_item(b->ap, item->id, &n);
+	gx_decision_t *best = n ? gx_calloc(n, sizeof(*best)) : NULL;
+	size_t nbest = 0;
+	for (size_t i = 0; i < n; i++) {
+		gx_decision_t d;
+		gx_policy_eval(item, grants[i], now, &d);
+		if (!d.released)
+			continue;
+		size_t j;
+		for (j = 0; j < nbest; j++)
+			if (!strcmp(best[j].grant->consumer, grants[i]->consumer))
+				break;
+		if (j == nbest) {
+			best[nbest++] = d;
+		} else {
+			int a = popcount64(d.released),
+			    c = popcount64(best[j].released);
+			if (a > c || (a == c && strcmp(d.grant->id,
+							best[j].grant->id) < 0))
+				best[j] = d;
+		}
+	}
+	avro_value_t payload;
+	const char *key = NULL;
+	size_t klen = 0;
+	if (gx_record_payload(ing, &payload, err, sizeof(err)) ||
+	    gx_record_subject(lib, &payload, &key, &klen, err, sizeof(err))) {
+		free(best);
+		reject(b, m, "undecodable", err, &env);
+		return;
+	}
+	if (!nbest)
+		b->withheld++;
+	avro_value_t *dv = &b->deliver_vals[li];
+	for (size_t j = 0; j < nbest; j++) {
+		avro_value_reset(dv);
+		gx_buf_reset(&b->buf);
+		if (gx_project(lib, ing, best[j].released, best[j].grant, now,
+			       dv, err, sizeof(err)) ||
+		    gx_avro_so_encode(lib->delivery_fp, dv, &b->buf, err,
+				      sizeof(err))) {
+			/* Withhold on any error. */
+			gx_log(GX_LOG_ERROR, "projection_failed",
+			       "record_id=%s consumer=%s error=\"%s\"",
+			       env.record_id, best[j].grant->consumer, err);
+			continue;
+		}
+		char *t = gx_topic_deliver(b->bc->prefix,
+					   best[j].grant->consumer, lib->name);
+		produce(b, t, key, klen, b->buf.data, b->buf.len);
+		free(t);
+		b->released++;
+	}
+	free(best);
+}
+
+/* Rewind the consumer to its committed offsets after an aborted
+ * transaction, so the aborted records are processed again. */
+static void rewind_to_committed(struct broker *b)
+{
+	rd_kafka_topic_partition_list_t *parts;
+	if (rd_kafka_assignment(b->consumer, &parts))
+		return;
+	if (!rd_kafka_committed(b->consumer, parts, 10000)) {
+		for (int i = 0; i < parts->cnt; i++) {
+			rd_kafka_topic_partition_t *p = &parts->elems[i];
+			if (p->offset < 0)
+				p->offset = RD_KAFKA_OFFSET_BEGINNING;
+		}
+		rd_kafka_assign(b->consumer, parts);
+	}
+	rd_kafka_topic_partition_list_destroy(parts);
+}
+
+static int fatal_txn(rd_kafka_error_t *e, const char *what)
+{
+	gx_log(GX_LOG_ERROR, "transaction_failed", "step=%s error=\"%s\" fatal=%d",
+	       what, rd_kafka_error_string(e), rd_kafka_error_is_fatal(e));
+	int fatal = rd_kafka_error_is_fatal(e);
+	rd_kafka_error_destroy(e);
+	return fatal;
+}
+
+static void abort_txn(struct broker *b)
+{
+	rd_kafka_error_t *e = rd_kafka_abort_transaction(b->producer, 30000);
+	if (e && fatal_txn(e, "abort"))
+		stop = 2;
+	b->in_txn = 0;
+	b->txn_aborts++;
+	rewind_to_committed(b);
+}
+
+/* Commit the open transaction with the consumer's positions. Returns 0 on
+ * success; on an abortable error the transaction is aborted and the
+ * consumer rewound; on a fatal error stop is set. */
+static int commit_txn(struct broker *b)
+{
+	if (!b->in_txn)
+		return 0;
+	rd_kafka_topic_partition_list_t *pos;
+	rd_kafka_error_t *e;
+	if (rd_kafka_assignment(b->consumer, &pos)) {
+		abort_txn(b);
+		return -1;
+	}
+	rd_kafka_position(b->consumer, pos);
+	rd_kafka_consumer_group_metadata_t *cgmd =
+	    rd_kafka_consumer_group_metadata(b->consumer);
+	e = rd_kafka_send_offsets_to_transaction(b->producer, pos, cgmd, 30000);
+	rd_kafka_consumer_group_metadata_destroy(cgmd);
+	rd_kafka_topic_partition_list_destroy(pos);
+	for (int tries = 0; !e; tries++) {
+		e = rd_kafka_commit_transaction(b->producer, 60000);
+		if (!e) {
+			b->in_txn = 0;
+			b->txn_commits++;
+			return 0;
+		}
+		if (rd_kafka_error_is_retriable(e) && tries < 5) {
+			rd_kafka_error_destroy(e);
+			e = NULL;
+		}
+	}
+	if (rd_kafka_error_txn_requires_abort(e)) {
+		fatal_txn(e, "commit");
+		abort_txn(b);
+		return -1;
+	}
+	if (fatal_txn(e, "commit"))
+		stop = 2;
+	else
+		abort_txn(b);
+	return -1;
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+			 rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct broker *b = opaque;
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		gx_log(GX_LOG_INFO, "partitions_assigned", "count=%d", parts->cnt);
+		rd_kafka_assign(rk, parts);
+	} else {
+		/* Finish what was read from these partitions before they go:
+		 * commit if we still own them, abort if they were lost. */
+		if (b->in_txn) {
+			if (rd_kafka_assignment_lost(rk))
+				abort_txn(b);
+			else
+				commit_txn(b);
+		}
+		gx_log(GX_LOG_INFO, "partitions_revoked", "count=%d", parts->cnt);
+		rd_kafka_assign(rk, NULL);
+	}
+}
+
+static gx_err_t setup_kafka(struct broker *b, char *err, size_t errsz)
+{
+	char kerr[512];
+	rd_kafka_conf_t *kc;
+	const char *const pextra[] = {"transactional.id", b->bc->txn_id,
+				      "acks", "all",
+				      "linger.ms", "5",
+				      "compression.type", "lz4", NULL};
+	if (gx_kafka_conf(b->conf, b->bc->brokers, pextra, &kc, err, errsz))
+		return GX_ERR_CONFIG;
+	b->producer = rd_kafka_new(RD_KAFKA_PRODUCER, kc, kerr, sizeof(kerr));
+	if (!b->producer) {
+		rd_kafka_conf_destroy(kc);
+		return gx_seterr(err, errsz, GX_ERR_KAFKA, "producer: %s", kerr);
+	}
+	rd_kafka_error_t *e = rd_kafka_init_transactions(b->producer, 60000);
+	if (e) {
+		gx_seterr(err, errsz, GX_ERR_KAFKA, "init transactions: %s",
+			  rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+		return GX_ERR_KAFKA;
+	}
+	const char *const cextra[] = {"group.id", b->bc->group,
+				      "enable.auto.commit", "false",
+				      "isolation.level", "read_committed",
+				      "auto.offset.reset", "earliest",
+				      "topic.metadata.refresh.interval.ms", "5000",
+				      NULL};
+	if (gx_kafka_conf(b->conf, b->bc->brokers, cextra, &kc, err, errsz))
+		return GX_ERR_CONFIG;
+	rd_kafka_conf_set_opaque(kc, b);
+	rd_kafka_conf_set_rebalance_cb(kc, rebalance_cb);
+	b->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, kc, kerr, sizeof(kerr));
+	if (!b->consumer) {
+		rd_kafka_conf_destroy(kc);
+		return gx_seterr(err, errsz, GX_ERR_KAFKA, "consumer: %s", kerr);
+	}
+	rd_kafka_poll_set_consumer(b->consumer);
+	/* A regex subscription: new libraries' ingest topics join by themselves. */
+	gx_buf_t re;
+	gx_buf_init(&re);
+	gx_buf_putc(&re, '^');
+	for (const char *p = b->ingest_prefix; *p; p++) {
+		if (strchr(".^$*+?()[]{}|\\", *p))
+			gx_buf_putc(&re, '\\');
+		gx_buf_putc(&re, *p);
+	}
+	gx_buf_printf(&re, "[a-z_]+$");
+	rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(sub, gx_buf_cstr(&re), RD_KAFKA_PARTITION_UA);
+	rd_kafka_resp_err_t ke = rd_kafka_subscribe(b->consumer, sub);
+	rd_kafka_topic_partition_list_destroy(sub);
+	gx_buf_free(&re);
+	if (ke)
+		return gx_seterr(err, errsz, GX_ERR_KAFKA, "subscribe: %s",
+				 rd_kafka_err2str(ke));
+	return GX_OK;
+}
+
+static void usage(gx_conf_t *conf, FILE *out)
+{
+	fprintf(out,
+		"usage: govex-broker [-c FILE] [-b BROKERS] [-o key=value]...\n"
+		"Releases ingest records to consumer agencies under their grants.\n"
+		"Configuration keys (kafka.* keys pass through to librdkafka):\n");
+	gx_conf_usage(conf, out);
+}
+
+int main(int argc, char **argv)
+{
+	struct broker_conf bc;
+	gx_conf_t conf;
+	char err[1024];
+	const char *conf_file = NULL, *brokers = NULL;
+	gx_strv_t overrides;
+	gx_strv_init(&overrides);
+
+	gx_log_init("govex-broker", GX_LOG_INFO);
+	if (gx_conf_init(&conf, broker_defs, GX_ARRAY_SIZE(broker_defs), &bc,
+			 err, sizeof(err))) {
+		fprintf(stderr, "govex-broker: %s\n", err);
+		return GX_EXIT_USAGE;
+	}
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"brokers", required_argument, NULL, 'b'},
+	    {"set", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	int c;
+	while ((c = getopt_long(argc, argv, "c:b:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf_file = optarg; break;
+		case 'b': brokers = optarg; break;
+		case 'o': gx_strv_push(&overrides, optarg); break;
+		case 'h': usage(&conf, stdout); return GX_EXIT_OK;
+		default: usage(&conf, stderr); return GX_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "govex-broker: unexpected argument '%s'\n", argv[optind]);
+		return GX_EXIT_USAGE;
+	}
+	if (conf_file && gx_conf_load(&conf, conf_file, err, sizeof(err))) {
+		fprintf(stderr, "govex-broker: %s\n", err);
+		return GX_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < overrides.n; i++) {
+		const char *eq = strchr(overrides.v[i], '=');
+		if (!eq) {
+			fprintf(stderr, "govex-broker: -o %s: expected key=value\n",
+				overrides.v[i]);
+			return GX_EXIT_USAGE;
+		}
+		char *k = gx_strndup(overrides.v[i], (size_t)(eq - overrides.v[i]));
+		gx_err_t e = gx_conf_set(&conf, k, eq + 1, "-o", err, sizeof(err));
+		free(k);
+		if (e) {
+			fprintf(stderr, "govex-broker: %s\n", err);
+			return GX_EXIT_USAGE;
+		}
+	}
+	gx_strv_free(&overrides);
+	if (brokers && gx_conf_set(&conf, "brokers", brokers, "-b", err, sizeof(err))) {
+		fprintf(stderr, "govex-broker: %s\n", err);
+		return GX_EXIT_USAGE;
+	}
+	gx_loglevel_t lvl;
+	gx_loglevel_parse(bc.log_level, &lvl);
+	gx_log_init("govex-broker", lvl);
+
+	struct broker b;
+	memset(&b, 0, sizeof(b));
+	b.bc = &bc;
+	b.conf = &conf;
+	gx_buf_init(&b.buf);
+	b.topics_ready = gx_map_new();
+	b.ingest_prefix = gx_asprintf("%s.ingest.", bc.prefix);
+	b.rejected_topic = gx_topic(bc.prefix, "rejected");
+	int rc = GX_EXIT_RUNTIME;
+	char *cat_topic = gx_topic(bc.prefix, "catalog");
+	char *ap_topic = gx_topic(bc.prefix, "approvals");
+
+	if (gx_schemas_new(&b.schemas, err, sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "schemas_failed", "error=\"%s\"", err);
+		goto out;
+	}
+	size_t nlib = gx_schemas_count(b.schemas);
+	b.ingest_vals = gx_calloc(nlib, sizeof(avro_value_t));
+	b.deliver_vals = gx_calloc(nlib, sizeof(avro_value_t));
+	for (size_t i = 0; i < nlib; i++) {
+		const gx_library_t *lib = gx_schemas_at(b.schemas, i);
+		avro_generic_value_new(lib->ingest_iface, &b.ingest_vals[i]);
+		avro_generic_value_new(lib->delivery_iface, &b.deliver_vals[i]);
+	}
+	b.cat = gx_catalog_new(b.schemas);
+	b.ap = gx_approvals_new();
+
+	/* State first: nothing is evaluated before the catalogue and the
+	 * approvals, as they stood when we started, are in memory. */
+	if (gx_state_reader_new(&conf, bc.brokers, cat_topic, &b.cat_reader, err, sizeof(err)) ||
+	    gx_state_reader_catch_up(b.cat_reader, on_catalog, &b, (int)bc.state_timeout_ms,
+				     err, sizeof(err)) ||
+	    gx_state_reader_new(&conf, bc.brokers, ap_topic, &b.ap_reader, err, sizeof(err)) ||
+	    gx_state_reader_catch_up(b.ap_reader, on_approval, &b, (int)bc.state_timeout_ms,
+				     err, sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "state_unavailable", "error=\"%s\"", err);
+		goto out;
+	}
+	gx_log(GX_LOG_INFO, "state_loaded", "items=%zu grants=%zu approvals_offset=%lld",
+	       gx_catalog_count(b.cat), gx_approvals_grant_count(b.ap),
+	       (long long)gx_approvals_offset(b.ap));
+	if (setup_kafka(&b, err, sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "kafka_setup_failed", "error=\"%s\"", err);
+		goto out;
+	}
+	ensure_delivery_topics(&b);
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	gx_log(GX_LOG_INFO, "broker_started", "group=%s transactional_id=%s",
+	       bc.group, bc.txn_id);
+	int64_t last_report = gx_mono_ms();
+	while (!stop) {
+		/* Tail the state topics: a revoke read here applies to every
+		 * record processed after it. */
+		size_t grants_before = gx_approvals_grant_count(b.ap);
+		if (gx_state_reader_poll(b.cat_reader, on_catalog, &b, 0, err, sizeof(err)) ||
+		    gx_state_reader_poll(b.ap_reader, on_approval, &b, 0, err, sizeof(err)))
+			gx_log(GX_LOG_WARN, "state_read_failed", "error=\"%s\"", err);
+		if (gx_approvals_grant_count(b.ap) != grants_before) {
+			/* Close the open transaction first: topic creation can take
+			 * a while and must not hold the transaction open. */
+			commit_txn(&b);
+			ensure_delivery_topics(&b);
+		}
+
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(b.consumer, 50);
+		if (m) {
+			if (m->err) {
+				if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+					gx_log(GX_LOG_WARN, "consume_error", "error=\"%s\"",
+					       rd_kafka_message_errstr(m));
+			} else {
+				if (!b.in_txn) {
+					rd_kafka_error_t *e =
+					    rd_kafka_begin_transaction(b.producer);
+					if (e) {
+						fatal_txn(e, "begin");
+						rd_kafka_message_destroy(m);
+						stop = 2;
+						break;
+					}
+					b.in_txn = 1;
+					b.txn_records = 0;
+					b.txn_started = gx_mono_ms();
+				}
+				process(&b, m);
+				b.txn_records++;
+			}
+			rd_kafka_message_destroy(m);
+		}
+		rd_kafka_poll(b.producer, 0);
+		if (b.in_txn && (b.txn_records >= bc.batch_max ||
+				 gx_mono_ms() - b.txn_started >= bc.commit_interval_ms))
+			commit_txn(&b);
+		if (gx_mono_ms() - last_report >= 10000) {
+			last_report = gx_mono_ms();
+			gx_log(GX_LOG_INFO, "stats",
+			       "records_in=%ld released=%ld withheld=%ld refused=%ld "
+			       "txn_commits=%ld txn_aborts=%ld",
+			       b.records_in, b.released, b.withheld, b.refused,
+			       b.txn_commits, b.txn_aborts);
+		}
+	}
+	if (stop == 1) {
+		commit_txn(&b);
+		rc = GX_EXIT_OK;
+	} else if (b.in_txn) {
+		abort_txn(&b);
+	}
+	gx_log(GX_LOG_INFO, "broker_stopped",
+	       "records_in=%ld released=%ld withheld=%ld refused=%ld "
+	       "txn_commits=%ld txn_aborts=%ld",
+	       b.records_in, b.released, b.withheld, b.refused, b.txn_commits,
+	       b.txn_aborts);
+out:
+	if (b.consumer) {
+		rd_kafka_consumer_close(b.consumer);
+		rd_kafka_destroy(b.consumer);
+	}
+	if (b.producer)
+		rd_kafka_destroy(b.producer);
+	gx_state_reader_destroy(b.cat_reader);
+	gx_state_reader_destroy(b.ap_reader);
+	for (size_t i = 0; b.schemas && i < gx_schemas_count(b.schemas); i++) {
+		avro_value_decref(&b.ingest_vals[i]);
+		avro_value_decref(&b.deliver_vals[i]);
+	}
+	free(b.ingest_vals);
+	free(b.deliver_vals);
+	gx_catalog_destroy(b.cat);
+	gx_approvals_destroy(b.ap);
+	gx_schemas_destroy(b.schemas);
+	gx_map_destroy(b.topics_ready, NULL);
+	gx_buf_free(&b.buf);
+	free(b.ingest_prefix);
+	free(b.rejected_topic);
+	free(cat_topic);
+	free(ap_topic);
+	gx_conf_free(&conf);
+	return rc;
+}

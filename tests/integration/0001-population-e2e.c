@@ -1,0 +1,308 @@
+/*
+ * 0001-population-e2e: one population record's whole journey, 10,000 times.
+ *
+ * A CSV in the shapes providers really send (UTF-8 BOM, CRLF, quoted fields
+ * with commas, quotes and newlines, Chinese text) goes through govex-adapter
+ * to <prefix>.ingest.population; govex-broker releases it to the consumer
+ * holding a grant and to no one else; `govexctl consume --json` shows it.
+ * Released fields must equal the CSV's, withheld ones must be null.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gx.h"
+#include "itest.h"
+
+/* citizen_id and address conditional, marital_status not shared. */
+static const char catalog_fmt[] =
+    "[{\"item\": \"%s\", \"name\": \"人口基础信息\", \"library\": \"population\","
+    "  \"provider\": \"SX-GA\", \"provider_name\": \"山西省公安厅\","
+    "  \"update_period\": \"daily\", \"format\": \"avro\", \"fields\": ["
+    "  {\"name\": \"citizen_id\", \"share\": \"conditional\","
+    "   \"legal_basis\": \"《中华人民共和国居民身份证法》第十九条\"},"
+    "  {\"name\": \"name\", \"share\": \"unconditional\"},"
+    "  {\"name\": \"sex\", \"share\": \"unconditional\"},"
+    "  {\"name\": \"ethnicity\", \"share\": \"unconditional\"},"
+    "  {\"name\": \"birth_date\", \"share\": \"unconditional\"},"
+    "  {\"name\": \"division_code\", \"share\": \"unconditional\"},"
+    "  {\"name\": \"address\", \"share\": \"conditional\","
+    "   \"legal_basis\": \"《个人信息保护法》第十三条\"},"
+    "  {\"name\": \"marital_status\", \"share\": \"none\","
+    "   \"legal_basis\": \"《婚姻登记条例》第二条\"},"
+    "  {\"name\": \"education\", \"share\": \"unconditional\"},"
+    "  {\"name\": \"status\", \"share\": \"unconditional\"},"
+    "  {\"name\": \"updated_at\", \"share\": \"unconditional\"}]}]";
+
+static const char *surnames[] = {"王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"};
+static const char *statuses[] = {"ALIVE", "DECEASED", "MOVED"};
+
+struct row {
+	char id[19];
+	char name[64];
+	char sex[2];
+	char eth[3];
+	char birth[11];
+	char division[7];
+	char address[160];
+	char marital[3];
+	char education[3];
+	const char *status;
+	char updated[32];
+};
+
+static void make_row(unsigned i, struct row *r)
+{
+	it_citizen_id(i, r->id);
+	snprintf(r->name, sizeof(r->name), "%s测试%05u", surnames[i % 10], i);
+	snprintf(r->sex, sizeof(r->sex), "%u", 1 + i % 2);
+	snprintf(r->eth, sizeof(r->eth), "%02u", 1 + i % 56);
+	snprintf(r->birth, sizeof(r->birth), "%.4s-%.2s-%.2s", r->id + 6,
+		 r->id + 10, r->id + 14);
+	snprintf(r->division, sizeof(r->division), "140105");
+	/* Commas, quotes and, every 97th row, a newline inside the address. */
+	snprintf(r->address, sizeof(r->address),
+		 "山西省太原市小店区\"平阳路\"%u号,%u单元%s%u室", i % 300, i % 9,
+		 i % 97 == 0 ? "\r\n" : "", i % 40);
+	if (i % 5)
+		snprintf(r->marital, sizeof(r->marital), "%s", i % 2 ? "10" : "20");
+	else
+		r->marital[0] = '\0';
+	if (i % 7)
+		snprintf(r->education, sizeof(r->education), "%02u", 10 + i % 80);
+	else
+		r->education[0] = '\0';
+	r->status = statuses[i % 3];
+	snprintf(r->updated, sizeof(r->updated), "2024-%02u-%02uT%02u:%02u:%02u.000Z",
+		 1 + i % 12, 1 + i % 28, i % 24, i % 60, (i / 60) % 60);
+}
+
+/* CSV field quoting per RFC 4180. */
+static void put_field(gx_buf_t *b, const char *s, int last)
+{
+	gx_buf_putc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			gx_buf_putc(b, '"');
+		gx_buf_putc(b, *s);
+	}
+	gx_buf_putc(b, '"');
+	gx_buf_append(b, last ? "\r\n" : ",", last ? 2 : 1);
+}
+
+static void write_csv(const char *path, unsigned n)
+{
+	gx_buf_t b;
+	gx_buf_init(&b);
+	gx_buf_append(&b, "\xEF\xBB\xBF", 3);
+	gx_buf_printf(&b, "citizen_id,name,sex,ethnicity,birth_date,division_code,"
+			  "address,marital_status,education,status,updated_at\r\n");
+	for (unsigned i = 0; i < n; i++) {
+		struct row r;
+		make_row(i, &r);
+		gx_buf_printf(&b, "%s,%s,%s,%s,%s,%s,", r.id, r.name, r.sex, r.eth,
+			      r.birth, r.division);
+		put_field(&b, r.address, 0);
+		gx_buf_printf(&b, "%s,%s,%s,%s\r\n", r.marital, r.education,
+			      r.status, r.updated);
+	}
+	it_write(path, b.data, b.len);
+	gx_buf_free(&b);
+}
+
+static void expect_str(json_t *rec, const char *field, const char *want)
+{
+	json_t *v = json_object_get(rec, field);
+	if (!want || !*want) {
+		cr_expect(json_is_null(v), "%s should be null", field);
+		return;
+	}
+	cr_expect(json_is_string(v) && !strcmp(json_string_value(v), want),
+		  "%s: got %s, want %s", field,
+		  json_is_string(v) ? json_string_value(v) : "(not a string)", want);
+}
+
+Test(e2e, ten_thousand_rows_reach_only_the_granted_consumer, .timeout = 600)
+{
+	const char *P = "e2e";
+	const unsigned N = 10000;
+	char catalog[4096];
+	snprintf(catalog, sizeof(catalog), catalog_fmt, "POP-E2E");
+	it_setup(P, catalog);
+
+	/* An unconditional request is granted at once. */
+	const char *req[] = {"request", "--consumer", "SX-MZ", "--item", "POP-E2E",
+			     "--fields", "name,sex,ethnicity,birth_date,division_code,education,status,updated_at",
+			     "--purpose", "低保资格核验", "--basis", "《社会救助暂行办法》第十一条",
+			     NULL};
+	itest_out_t o = it_run(P, "govexctl", req);
+	cr_assert_eq(o.status, 0, "request failed: %d", o.status);
+	cr_assert(o.len >= 36, "request printed no request id");
+	it_out_free(&o);
+
+	const char *bargs[] = {"-o", "broker.group=e2e-broker", "-o",
+			       "broker.transactional.id=e2e-broker-1", NULL};
+	pid_t broker = it_spawn(P, "govex-broker", bargs);
+
+	char *csv = it_path("e2e.csv");
+	write_csv(csv, N);
+	const char *aargs[] = {"--provider", "SX-GA", "--item", "POP-E2E", "--csv", csv, NULL};
+	o = it_run(P, "govex-adapter", aargs);
+	cr_assert_eq(o.status, 0, "adapter failed: %d (see %s/%s.log)", o.status, it_tmp(), P);
+	it_out_free(&o);
+
+	char max[16];
+	snprintf(max, sizeof(max), "%u", N);
+	const char *cons[] = {"consume", "--consumer", "SX-MZ", "--json", "--max", max,
+			      "--idle-exit", "30s", NULL};
+	o = it_run(P, "govexctl", cons);
+	cr_assert_eq(o.status, 0);
+	json_t *recs = it_json_lines(o.out, o.len);
+	it_out_free(&o);
+	cr_assert_eq(json_array_size(recs), N, "delivered %zu records, want %u",
+		     json_array_size(recs), N);
+
+	/* Every row exactly once, released fields equal to the CSV. */
+	unsigned char *seen = calloc(N, 1);
+	size_t i;
+	json_t *rec;
+	json_array_foreach(recs, i, rec) {
+		const char *name = json_string_value(json_object_get(rec, "name"));
+		cr_assert(name, "record %zu has no name", i);
+		unsigned idx = (unsigned)atoi(name + strlen(name) - 5);
+		cr_assert(idx < N && !seen[idx], "row %u delivered twice or unknown", idx);
+		seen[idx] = 1;
+		struct row r;
+		make_row(idx, &r);
+		expect_str(rec, "name", r.name);
+		expect_str(rec, "sex", r.sex);
+		expect_str(rec, "ethnicity", r.eth);
+		expect_str(rec, "birth_date", r.birth);
+		expect_str(rec, "division_code", r.division);
+		expect_str(rec, "education", r.education);
+		expect_str(rec, "status", r.status);
+		expect_str(rec, "updated_at", r.updated);
+		/* Not asked for (conditional) or not shared at all: null. */
+		expect_str(rec, "citizen_id", NULL);
+		expect_str(rec, "address", NULL);
+		expect_str(rec, "marital_status", NULL);
+		json_t *prov = json_object_get(rec, "_provenance");
+		cr_assert(json_is_object(prov));
+		cr_expect_str_eq(json_string_value(json_object_get(prov, "consumer")), "SX-MZ");
+		cr_expect_str_eq(json_string_value(json_object_get(prov, "provider")), "SX-GA");
+		cr_expect_str_eq(json_string_value(json_object_get(prov, "item")), "POP-E2E");
+		cr_expect_eq(json_array_size(json_object_get(prov, "withheld")), 3);
+		cr_expect_eq(strlen(json_string_value(json_object_get(prov, "record_id")) ?: ""), 36);
+		if (i % 1000 == 0)
+			cr_log_info("record %zu ok", i);
+	}
+	free(seen);
+	json_decref(recs);
+
+	/* A consumer without a grant receives nothing. */
+	const char *none[] = {"consume", "--consumer", "SX-JY", "--json",
+			      "--idle-exit", "5s", NULL};
+	o = it_run(P, "govexctl", none);
+	cr_assert_eq(o.status, 0);
+	cr_expect_eq(o.len, 0, "a consumer without a grant received: %.200s", o.out);
+	it_out_free(&o);
+
+	cr_expect_eq(it_stop(broker), 0, "broker did not stop cleanly");
+}
+
+Test(e2e, bad_rows_are_rejected_with_their_line_and_the_rest_flows, .timeout = 300)
+{
+	const char *P = "bad";
+	char catalog[4096];
+	snprintf(catalog, sizeof(catalog), catalog_fmt, "POP-BAD");
+	it_setup(P, catalog);
+	const char *req[] = {"request", "--consumer", "SX-MZ", "--item", "POP-BAD",
+			     "--fields", "name,birth_date", "--purpose", "核验",
+			     "--basis", "《社会救助暂行办法》", NULL};
+	itest_out_t o = it_run(P, "govexctl", req);
+	cr_assert_eq(o.status, 0);
+	it_out_free(&o);
+	const char *bargs[] = {"-o", "broker.group=bad-broker", "-o",
+			       "broker.transactional.id=bad-broker-1", NULL};
+	pid_t broker = it_spawn(P, "govex-broker", bargs);
+
+	char id[6][19];
+	for (unsigned i = 0; i < 6; i++)
+		it_citizen_id(100 + i, id[i]);
+	id[4][17] = id[4][17] == '0' ? '1' : '0'; /* wrong check character */
+	char text[4096];
+	snprintf(text, sizeof(text),
+		 "citizen_id,name,sex,ethnicity,birth_date,division_code,address,status,updated_at\n"
+		 "%s,好人一,1,01,1980-01-02,140105,\"多行\n地址\",ALIVE,2024-01-01T00:00:00Z\n" /* line 2-3 */
+		 "%s,缺列,1,01,1980-01-02,140105,地址,ALIVE\n"                              /* 4: columns */
+		 "%s,坏日期,1,01,2023-02-30,140105,地址,ALIVE,2024-01-01T00:00:00Z\n"        /* 5: date */
+		 "%s,好人二,2,01,1990-05-06,140105,地址,MOVED,2024-01-01T00:00:00Z\n"        /* 6 */
+		 "%s,坏号码,1,01,1980-01-02,140105,地址,ALIVE,2024-01-01T00:00:00Z\n"        /* 7: check */
+		 "%s,好人三,1,01,1970-12-31,140105,地址,DECEASED,2024-01-01T00:00:00Z\n",    /* 8 */
+		 id[0], id[1], id[2], id[3], id[4], id[5]);
+	char *csv = it_path("bad.csv");
+	it_write(csv, text, strlen(text));
+	const char *aargs[] = {"--provider", "SX-GA", "--item", "POP-BAD", "--csv", csv, NULL};
+	o = it_run(P, "govex-adapter", aargs);
+	cr_assert_eq(o.status, 0);
+	it_out_free(&o);
+
+	const char *rej[] = {"rejected", "--json", "--max", "3", "--idle-exit", "15s", NULL};
+	o = it_run(P, "govexctl", rej);
+	cr_assert_eq(o.status, 0);
+	json_t *rs = it_json_lines(o.out, o.len);
+	it_out_free(&o);
+	cr_assert_eq(json_array_size(rs), 3, "want 3 rejected rows, got %zu",
+		     json_array_size(rs));
+	struct { long line; const char *reason; const char *detail; } want[] = {
+	    {4, "wrong_column_count", "expected 9 columns, got 8"},
+	    {5, "invalid_value", "birth_date"},
+	    {7, "invalid_value", "check character"},
+	};
+	for (size_t k = 0; k < 3; k++) {
+		json_t *r = NULL;
+		size_t j;
+		json_t *x;
+		json_array_foreach(rs, j, x) {
+			if (json_integer_value(json_object_get(x, "line")) == want[k].line)
+				r = x;
+		}
+		cr_assert(r, "no rejection for line %ld", want[k].line);
+		cr_expect_str_eq(json_string_value(json_object_get(r, "reason")), want[k].reason);
+		const char *detail = json_string_value(json_object_get(r, "detail"));
+		cr_expect(detail && strstr(detail, want[k].detail), "line %ld detail: %s",
+			  want[k].line, detail ? detail : "(none)");
+		char src[64];
+		snprintf(src, sizeof(src), "bad.csv:%ld", want[k].line);
+		const char *source = json_string_value(json_object_get(r, "source"));
+		cr_expect(source && strstr(source, src), "source %s", source ? source : "");
+		/* The refused value itself is personal data: never in the reason. */
+		cr_expect(!strstr(detail ? detail : "", id[k == 2 ? 4 : k + 1]));
+	}
+	json_decref(rs);
+
+	const char *cons[] = {"consume", "--consumer", "SX-MZ", "--json", "--max", "3",
+			      "--idle-exit", "20s", NULL};
+	o = it_run(P, "govexctl", cons);
+	cr_assert_eq(o.status, 0);
+	json_t *recs = it_json_lines(o.out, o.len);
+	it_out_free(&o);
+	cr_assert_eq(json_array_size(recs), 3, "want the 3 good rows, got %zu",
+		     json_array_size(recs));
+	const char *names[] = {"好人一", "好人二", "好人三"};
+	for (size_t k = 0; k < 3; k++) {
+		int found = 0;
+		size_t j;
+		json_t *x;
+		json_array_foreach(recs, j, x) {
+			const char *nm = json_string_value(json_object_get(x, "name"));
+			if (nm && !strcmp(nm, names[k]))
+				found = 1;
+		}
+		cr_expect(found, "row %s not delivered", names[k]);
+	}
+	json_decref(recs);
+	cr_expect_eq(it_stop(broker), 0);
+}
