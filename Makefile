@@ -73,10 +73,10 @@ $(INTEG): $(INTEG_SRC:%.c=$(O)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
 unit: $(UNIT)
-	$(UNIT) --jobs 2
+	tests/run-tests.sh $(O) unit
 
 integration: $(PROGS) $(INTEG)
-	tests/run-integration.sh $(O)
+	tests/run-tests.sh $(O) integration
 
 test: all
 	tests/run-tests.sh $(O)

@@ -2,22 +2,30 @@
 # Runs the whole suite: Criterion unit tests, then the integration tests
 # against a private single-node Kafka on a free loopback port, removed
 # afterwards (so two runs never collide). Exit status non-zero on any failure.
-#   tests/run-tests.sh [BUILD_DIR]
+#   tests/run-tests.sh [BUILD_DIR [all|unit|integration]]
 set -uo pipefail
 O=${1:-build}
+what=${2:-all}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 status=0
-echo "== unit tests"
-"$O/tests/unit-tests" --jobs 2 || status=1
+if [ "$what" != integration ]; then
+    echo "== unit tests"
+    "$O/tests/unit-tests" --jobs 2 || status=1
+fi
+[ "$what" = unit ] && exit $status
 
 echo "== integration tests (real Kafka)"
 tmp=$(mktemp -d /tmp/govex-test.XXXXXX)
 cleanup() {
     deploy/local/kafka.sh stop --dir "$tmp/kafka" >/dev/null 2>&1 || true
-    if [ "$status" -ne 0 ] && [ -n "${CI:-}" ]; then
-        echo "== last lines of the Kafka log"; tail -n 40 "$tmp/kafka/logs/server.log" 2>/dev/null
+    if [ "$status" -ne 0 ]; then
+        for f in "$tmp"/*.log; do
+            [ -f "$f" ] || continue
+            echo "== last lines of $f"; tail -n 30 "$f"
+        done
+        echo "== last lines of the Kafka log"; tail -n 30 "$tmp/kafka/logs/server.log" 2>/dev/null
     fi
     rm -rf "$tmp"
 }

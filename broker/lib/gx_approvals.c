@@ -239,7 +239,8 @@ const gx_grant_t *const *gx_approvals_grants_for_item(const gx_approvals_t *ap,
 
 int gx_grant_live(const gx_grant_t *g, int64_t now_ms)
 {
-	return !g->revoked && (!g->until_ms || now_ms < g->until_ms);
+	return !g->revoked && now_ms >= g->from_ms &&
+	       (!g->until_ms || now_ms < g->until_ms);
 }
 
 const gx_request_t *gx_approvals_next_request(const gx_approvals_t *ap,

@@ -76,7 +76,7 @@ const gx_grant_t *gx_approvals_grant(const gx_approvals_t *ap, const char *id);
 const gx_grant_t *const *gx_approvals_grants_for_item(const gx_approvals_t *ap,
 						      const char *item,
 						      size_t *n);
-/* Live: not revoked and now < until (when set). */
+/* Live: not revoked, from <= now, and now < until (when set). */
 int gx_grant_live(const gx_grant_t *g, int64_t now_ms);
 
 /* Iterate requests / grants. */

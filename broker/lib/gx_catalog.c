@@ -7,6 +7,7 @@
 
 #include "gx.h"
 #include "gx_catalog.h"
+#include "gx_kafka.h"
 #include "gx_map.h"
 
 struct gx_catalog {
@@ -79,11 +80,15 @@ gx_err_t gx_cat_item_from_json(json_t *j, const gx_schemas_t *schemas,
 				"catalogue item: \"item\" (the item id) is required");
 		goto out;
 	}
+	if ((err = gx_check_code("item id", it->id, errstr, errstr_size)))
+		goto out;
 	if (!it->provider || !*it->provider) {
 		err = gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				"item %s: \"provider\" is required", id);
 		goto out;
 	}
+	if ((err = gx_check_code("provider", it->provider, errstr, errstr_size)))
+		goto out;
 	if (!it->library || !(it->lib = gx_schemas_library(schemas, it->library))) {
 		err = gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				"item %s: unknown library '%s'", id,

@@ -41,7 +41,7 @@ gx_err_t gx_check_gb11643(const char *id, char *errstr, size_t errstr_size)
 		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				 "citizen ID: first 17 characters must be digits");
 	char date[11];
-	snprintf(date, sizeof(date), "%.4s-%.2s-%.2s", id + 6, id + 10, id + 14);
+	snprintf(date, sizeof(date), "%.4s-%.2s-%.2s", id + 6, id + 10, id + 12);
 	int32_t days;
 	if (gx_parse_date(date, &days))
 		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
@@ -148,7 +148,7 @@ gx_err_t gx_check_text_rule(const char *rule, const char *text, char *errstr,
 					 "not valid UTF-8");
 		for (const unsigned char *p = (const unsigned char *)text; *p;
 		     p++)
-			if (*p < 0x20 && *p != '\n' && *p != '\t')
+			if (*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t')
 				return gx_seterr(errstr, errstr_size,
 						 GX_ERR_INVALID,
 						 "contains a control character");

@@ -60,7 +60,7 @@ static void make_row(unsigned i, struct row *r)
 	snprintf(r->sex, sizeof(r->sex), "%u", 1 + i % 2);
 	snprintf(r->eth, sizeof(r->eth), "%02u", 1 + i % 56);
 	snprintf(r->birth, sizeof(r->birth), "%.4s-%.2s-%.2s", r->id + 6,
-		 r->id + 10, r->id + 14);
+		 r->id + 10, r->id + 12);
 	snprintf(r->division, sizeof(r->division), "140105");
 	/* Commas, quotes and, every 97th row, a newline inside the address. */
 	snprintf(r->address, sizeof(r->address),
@@ -200,6 +200,13 @@ Test(e2e, ten_thousand_rows_reach_only_the_granted_consumer, .timeout = 600)
 	}
 	free(seen);
 	json_decref(recs);
+
+	/* Every row was valid: nothing refused by adapter or broker. */
+	const char *rej[] = {"rejected", "--json", "--idle-exit", "3s", NULL};
+	o = it_run(P, "govexctl", rej);
+	cr_assert_eq(o.status, 0);
+	cr_expect_eq(o.len, 0, "valid rows were refused: %.300s", o.out);
+	it_out_free(&o);
 
 	/* A consumer without a grant receives nothing. */
 	const char *none[] = {"consume", "--consumer", "SX-JY", "--json",
