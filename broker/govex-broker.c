@@ -14,6 +14,7 @@
  *   govex-broker [-c FILE] [-b BROKERS] [-o key=value]...
  */
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "gx_catalog.h"
 #include "gx_conf.h"
 #include "gx_kafka.h"
+#include "gx_keyfile.h"
 #include "gx_map.h"
 #include "gx_policy.h"
 #include "gx_record.h"
@@ -40,6 +42,7 @@ struct broker_conf {
 	int64_t state_timeout_ms;
 	int64_t deliver_partitions;
 	int64_t deliver_replication;
+	char *subject_secret_file;
 };
 
 #define OFF(m) offsetof(struct broker_conf, m)
@@ -66,6 +69,10 @@ static const gx_confdef_t broker_defs[] = {
      1, 10000, NULL, "partitions of delivery topics the broker creates"},
     {"broker.deliver.replication", GX_CONF_INT, OFF(deliver_replication), "1",
      1, 16, NULL, "replication factor of delivery topics it creates"},
+    {"broker.subject.secret.file", GX_CONF_STR, OFF(subject_secret_file),
+     NULL, 0, 0, NULL,
+     "secret (mode 0600; govexctl secret new FILE) keying the pseudonymous "
+     "delivery keys used when a consumer may not see the subject; required"},
 };
 
 static volatile sig_atomic_t stop;
@@ -89,6 +96,8 @@ struct broker {
 	gx_map_t *topics_ready;	/* delivery topics known to exist */
 	avro_value_t *ingest_vals, *deliver_vals; /* per library */
 	gx_buf_t buf;
+	unsigned char secret[GX_SECRET_MAX];
+	size_t secret_len;
 	int in_txn;
 	long txn_records;
 	int64_t txn_started;
@@ -311,7 +320,12 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 		}
 		char *t = gx_topic_deliver(b->bc->prefix,
 					   best[j].grant->consumer, lib->name);
-		produce(b, t, key, klen, b->buf.data, b->buf.len);
+		char dkey[300];
+		size_t dklen;
+		gx_delivery_key(lib, best[j].released, best[j].grant->consumer,
+				key, klen, b->secret, b->secret_len, dkey,
+				sizeof(dkey), &dklen);
+		produce(b, t, dkey, dklen, b->buf.data, b->buf.len);
 		free(t);
 		b->released++;
 	}
@@ -496,7 +510,8 @@ int main(int argc, char **argv)
 	gx_strv_t overrides;
 	gx_strv_init(&overrides);
 
-	gx_log_init("govex-broker", GX_LOG_INFO);
+	gx_log_init("%s", GX_LOG_INFO);
+	gx_kafka_set_logger(gx_log_kafka);
 	if (gx_conf_init(&conf, broker_defs, GX_ARRAY_SIZE(broker_defs), &bc,
 			 err, sizeof(err))) {
 		fprintf(stderr, "govex-broker: %s\n", err);
@@ -552,6 +567,18 @@ int main(int argc, char **argv)
 
 	struct broker b;
 	memset(&b, 0, sizeof(b));
+	if (!bc.subject_secret_file) {
+		fprintf(stderr, "govex-broker: broker.subject.secret.file is required "
+				"(create one with: govexctl secret new FILE)\n");
+		gx_conf_free(&conf);
+		return GX_EXIT_USAGE;
+	}
+	if (gx_secret_read(bc.subject_secret_file, b.secret, &b.secret_len, err,
+			   sizeof(err))) {
+		fprintf(stderr, "govex-broker: broker.subject.secret.file: %s\n", err);
+		gx_conf_free(&conf);
+		return GX_EXIT_USAGE;
+	}
 	b.bc = &bc;
 	b.conf = &conf;
 	gx_buf_init(&b.buf);
@@ -690,5 +717,6 @@ out:
 	free(cat_topic);
 	free(ap_topic);
 	gx_conf_free(&conf);
+	OPENSSL_cleanse(b.secret, sizeof(b.secret));
 	return rc;
 }

@@ -26,6 +26,7 @@
 #include "gx_catalog.h"
 #include "gx_conf.h"
 #include "gx_kafka.h"
+#include "gx_keyfile.h"
 #include "gx_policy.h"
 #include "gx_record.h"
 #include "gx_schema.h"
@@ -113,6 +114,9 @@ static void usage(struct ctl *x, FILE *out)
 "      print records delivered to consumer C (Ctrl-C stops)\n"
 "  rejected [--json] [--max N] [--idle-exit DURATION]\n"
 "      print what adapters and the broker refused, from the beginning\n"
+"  secret new FILE [--bytes N]\n"
+"      create a random secret file with mode 0600 (e.g. the broker's\n"
+"      broker.subject.secret.file); refuses to overwrite\n"
 "  help\n"
 "\n"
 "Options -c, -b and -o may also follow the command. A later -o wins over\n"
@@ -2098,6 +2102,29 @@ static int cmd_rejected(struct ctl *x, int argc, char **argv)
 	return rc;
 }
 
+/* ================= secret ================= */
+
+static int cmd_secret(struct ctl *x, int argc, char **argv)
+{
+	char err[512];
+	long bytes = 32;
+	if (argc < 3 || strcmp(argv[1], "new"))
+		return fail_usage(x, "usage: govexctl secret new FILE [--bytes N]");
+	if (argc == 5 && !strcmp(argv[3], "--bytes")) {
+		char *end;
+		bytes = strtol(argv[4], &end, 10);
+		if (*end || bytes < GX_SECRET_MIN || bytes > GX_SECRET_MAX)
+			return fail_usage(x, "--bytes: expected %d to %d", GX_SECRET_MIN,
+					  GX_SECRET_MAX);
+	} else if (argc != 3) {
+		return fail_usage(x, "usage: govexctl secret new FILE [--bytes N]");
+	}
+	if (gx_secret_create(argv[2], (size_t)bytes, err, sizeof(err)))
+		return fail_usage(x, "%s", err);
+	printf("created %s (%ld random bytes, mode 0600)\n", argv[2], bytes);
+	return GX_EXIT_OK;
+}
+
 /* ================= main ================= */
 
 static int cmd_help(struct ctl *x, int argc, char **argv)
@@ -2115,7 +2142,8 @@ static const struct {
     {"setup", cmd_setup},	{"catalog", cmd_catalog},
     {"request", cmd_request},	{"requests", cmd_requests},
     {"grants", cmd_grants},	{"consume", cmd_consume},
-    {"rejected", cmd_rejected}, {"help", cmd_help},
+    {"rejected", cmd_rejected}, {"secret", cmd_secret},
+    {"help", cmd_help},
 };
 
 int main(int argc, char **argv)
@@ -2126,6 +2154,7 @@ int main(int argc, char **argv)
 	memset(&x, 0, sizeof(x));
 	gx_strv_init(&x.overrides);
 	gx_log_init(PROG, GX_LOG_WARN);
+	gx_kafka_set_logger(gx_log_kafka);
 	if (gx_conf_init(&x.conf, ctl_defs, GX_ARRAY_SIZE(ctl_defs), &x.cc, err,
 			 sizeof(err))) {
 		fprintf(stderr, PROG ": %s\n", err);

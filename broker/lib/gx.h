@@ -120,6 +120,9 @@ void gx_log(gx_loglevel_t level, const char *event, const char *fmt, ...)
 /* Quote a value for a key=value line into out; returns out. */
 const char *gx_log_quote(const char *s, char *out, size_t out_size);
 gx_err_t gx_loglevel_parse(const char *s, gx_loglevel_t *level);
+/* Log a librdkafka log line (syslog level) as event=kafka_log; for
+ * gx_kafka_set_logger(). */
+void gx_log_kafka(int level, const char *fac, const char *msg);
 
 #define GX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -42,12 +42,30 @@ gx_err_t gx_check_code(const char *what, const char *code, char *errstr,
 	return GX_OK;
 }
 
+static void (*kafka_logger)(int, const char *, const char *);
+
+void gx_kafka_set_logger(void (*fn)(int level, const char *fac,
+				    const char *msg))
+{
+	kafka_logger = fn;
+}
+
+static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+			 const char *buf)
+{
+	(void)rk;
+	if (kafka_logger)
+		kafka_logger(level, fac, buf);
+}
+
 gx_err_t gx_kafka_conf(const gx_conf_t *conf, const char *brokers,
 		       const char *const *extra, rd_kafka_conf_t **out,
 		       char *errstr, size_t errstr_size)
 {
 	char err[512];
 	rd_kafka_conf_t *kc = rd_kafka_conf_new();
+	if (kafka_logger)
+		rd_kafka_conf_set_log_cb(kc, kafka_log_cb);
 	if (brokers && rd_kafka_conf_set(kc, "bootstrap.servers", brokers, err,
 					 sizeof(err)) != RD_KAFKA_CONF_OK)
 		goto fail;

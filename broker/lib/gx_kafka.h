@@ -37,6 +37,14 @@ gx_err_t gx_kafka_conf(const gx_conf_t *conf, const char *brokers,
 		       const char *const *extra, rd_kafka_conf_t **out,
 		       char *errstr, size_t errstr_size);
 
+/*
+ * Route librdkafka's own log lines (level per syslog, facility, message)
+ * to fn for every client gx_kafka_conf makes from now on; programs pass a
+ * function that writes key=value lines. NULL restores librdkafka's default.
+ */
+void gx_kafka_set_logger(void (*fn)(int level, const char *fac,
+				    const char *msg));
+
 /* Topic to create: name, partitions, and a NULL-terminated key/value list
  * of topic configs (e.g. cleanup.policy=compact). */
 typedef struct gx_topic_spec {

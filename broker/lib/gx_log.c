@@ -89,3 +89,14 @@ const char *gx_log_quote(const char *s, char *out, size_t out_size)
 	out[o] = '\0';
 	return out;
 }
+
+void gx_log_kafka(int level, const char *fac, const char *msg)
+{
+	char q[1024];
+	gx_loglevel_t l = level <= 3 ? GX_LOG_ERROR
+			  : level == 4 ? GX_LOG_WARN
+			  : level <= 6 ? GX_LOG_INFO
+				       : GX_LOG_DEBUG;
+	gx_log(l, "kafka_log", "facility=%s message=%s", fac,
+	       gx_log_quote(msg, q, sizeof(q)));
+}

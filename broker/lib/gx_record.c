@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gx.h"
+#include "gx_keyfile.h"
 #include "gx_record.h"
 
 #define AVRO_FAIL(what)                                                       \
@@ -143,4 +144,23 @@ gx_err_t gx_record_subject(const gx_library_t *lib, avro_value_t *payload,
 	if (*len)
 		(*len)--; /* Avro C counts the NUL */
 	return GX_OK;
+}
+
+void gx_delivery_key(const gx_library_t *lib, uint64_t released,
+		     const char *consumer, const char *subject, size_t slen,
+		     const unsigned char *secret, size_t secretlen, char *out,
+		     size_t out_size, size_t *outlen)
+{
+	if (((released >> lib->subject->index) & 1) && slen < out_size) {
+		memcpy(out, subject, slen);
+		out[slen] = '\0';
+		*outlen = slen;
+		return;
+	}
+	const void *parts[] = {consumer, "", subject};
+	size_t lens[] = {strlen(consumer), 1, slen};
+	char hex[65];
+	gx_hmac_hex(secret, secretlen, parts, lens, 3, hex);
+	snprintf(out, out_size, "%s", hex);
+	*outlen = strlen(out);
 }

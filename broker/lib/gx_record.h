@@ -51,4 +51,17 @@ gx_err_t gx_record_subject(const gx_library_t *lib, avro_value_t *payload,
 			   const char **key, size_t *len, char *errstr,
 			   size_t errstr_size);
 
+/*
+ * The Kafka key of a delivery. It is the subject itself (e.g. the citizen
+ * ID) when the consumer may see the subject field, and otherwise a
+ * pseudonym: HMAC-SHA-256(secret, consumer NUL subject) in hex. The pseudonym
+ * is stable, so one subject's records stay on one partition and in order,
+ * and differs per consumer, so consumers cannot join their keys; the key
+ * never discloses a withheld field. out must hold 65 bytes or slen + 1.
+ */
+void gx_delivery_key(const gx_library_t *lib, uint64_t released,
+		     const char *consumer, const char *subject, size_t slen,
+		     const unsigned char *secret, size_t secretlen, char *out,
+		     size_t out_size, size_t *outlen);
+
 #endif /* GX_RECORD_H */

@@ -39,8 +39,10 @@ echo "== publishing the sample catalogue (schemas/catalog.sample.json)"
 ctl catalog import schemas/catalog.sample.json
 ctl catalog list
 
+[ -f "$run/subject.secret" ] || ctl secret new "$run/subject.secret"
 echo "== starting govex-broker (log: $run/broker.log)"
-"$O/govex-broker" -b "$BS" 2>"$run/broker.log" &
+"$O/govex-broker" -b "$BS" -o broker.subject.secret.file="$run/subject.secret" \
+    2>"$run/broker.log" &
 pids+=($!)
 
 echo "== SX-MZ (civil affairs) requests the unconditional population fields"

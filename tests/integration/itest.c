@@ -198,3 +198,21 @@ void it_setup(const char *prefix, const char *catalog_json)
 		     o.status, it_tmp(), prefix);
 	it_out_free(&o);
 }
+
+pid_t it_broker(const char *prefix)
+{
+	static char group[128], txn[128], secret[600];
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.secret", it_tmp(), prefix);
+	if (access(path, F_OK)) {
+		const char *args[] = {"secret", "new", path, NULL};
+		itest_out_t o = it_run(prefix, "govexctl", args);
+		cr_assert_eq(o.status, 0, "govexctl secret new failed");
+		it_out_free(&o);
+	}
+	snprintf(group, sizeof(group), "broker.group=%s-broker", prefix);
+	snprintf(txn, sizeof(txn), "broker.transactional.id=%s-broker-1", prefix);
+	snprintf(secret, sizeof(secret), "broker.subject.secret.file=%s", path);
+	const char *args[] = {"-o", group, "-o", txn, "-o", secret, NULL};
+	return it_spawn(prefix, "govex-broker", args);
+}

@@ -45,4 +45,8 @@ void it_citizen_id(unsigned i, char out[19]);
 /* Set up a prefix: setup topics and import the catalogue JSON text. */
 void it_setup(const char *prefix, const char *catalog_json);
 
+/* Start govex-broker for prefix with its own group, transactional id and
+ * subject secret (made on first use). */
+pid_t it_broker(const char *prefix);
+
 #endif

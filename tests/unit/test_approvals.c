@@ -296,8 +296,9 @@ Test(approvals, offset_tracks_last_applied)
 
 Test(approvals, grant_live_boundaries)
 {
-	gx_grant_t g = {.until_ms = 10000};
-	cr_assert(gx_grant_live(&g, 0));
+	gx_grant_t g = {.from_ms = 1000, .until_ms = 10000};
+	cr_assert_not(gx_grant_live(&g, 999), "not before the approval");
+	cr_assert(gx_grant_live(&g, 1000), "live from the approval on");
 	cr_assert(gx_grant_live(&g, 9999), "live while now < until");
 	cr_assert_not(gx_grant_live(&g, 10000), "ends at until exactly");
 	cr_assert_not(gx_grant_live(&g, 10001));
@@ -306,7 +307,7 @@ Test(approvals, grant_live_boundaries)
 	cr_assert(gx_grant_live(&g, INT64_MAX), "no end date: open-ended");
 
 	g.revoked = 1;
-	cr_assert_not(gx_grant_live(&g, 0));
+	cr_assert_not(gx_grant_live(&g, 5000));
 	g.until_ms = 10000;
 	cr_assert_not(gx_grant_live(&g, 5000));
 }

@@ -245,6 +245,16 @@ Test(catalog, refusals_name_item_and_field)
 	     "item I1: \"fields\" must be a non-empty array"},
 	    {"{'item':'I1','provider':'P','library':'population','fields':{}}",
 	     "item I1: \"fields\" must be a non-empty array"},
+	    {"{'item':'I 1','provider':'P','library':'population',"
+	     "'fields':[{'name':'sex','share':'unconditional'}]}",
+	     "item id 'I 1': only letters, digits, '-' and '_' are allowed"},
+	    {"{'item':'I1','provider':'SX/GA','library':'population',"
+	     "'fields':[{'name':'sex','share':'unconditional'}]}",
+	     "provider 'SX/GA': only letters, digits, '-' and '_' are allowed"},
+	    {"{'item':'I1234567890123456789012345678901234567890123456789012345678901234',"
+	     "'provider':'P','library':'population',"
+	     "'fields':[{'name':'sex','share':'unconditional'}]}",
+	     "item id must be 1 to 64 characters"},
 	    {"[1,2]", "catalogue item must be a JSON object"},
 	};
 	for (size_t i = 0; i < GX_ARRAY_SIZE(cases); i++)

@@ -142,51 +142,58 @@ Test(map, hundred_thousand_keys_delete_half)
 }
 
 /*
- * A small map (16 or 32 slots) churned at random against a plain array:
- * probe runs wrap past the end of the table all the time, which is where
- * backward-shift deletion goes wrong if its "home between hole and slot"
- * test is off.
+ * Small maps (at most 11 keys: the table stays at 16 slots) churned at
+ * random against a plain array: probe runs wrap past the end of the table
+ * all the time, which is where backward-shift deletion goes wrong if its
+ * "home between hole and slot" test is off. Each round draws a new key set
+ * so the keys' home slots vary.
  */
 Test(map, random_churn_matches_model)
 {
-	enum { KEYS = 11, OPS = 200000 };
-	gx_map_t *m = gx_map_new();
-	void *model[KEYS] = {0};
-	size_t count = 0;
+	enum { ROUNDS = 500, KEYS = 11, OPS = 400 };
 	uint32_t x = 12345;
-	char k[32];
+	char keys[KEYS][32];
 
-	for (size_t op = 0; op < OPS; op++) {
-		x = x * 1103515245u + 12345u;
-		size_t i = (x >> 8) % KEYS;
-		key_of(i * 7919, k, sizeof(k));
-		if ((x >> 20) % 3) {
-			void *prev = gx_map_put(m, k, VAL(op));
-			if (prev != model[i])
-				cr_assert_fail("op %zu put %s: previous %p, "
-					       "model %p", op, k, prev,
-					       model[i]);
-			count += !model[i];
-			model[i] = VAL(op);
-		} else {
-			void *prev = gx_map_del(m, k);
-			if (prev != model[i])
-				cr_assert_fail("op %zu del %s: got %p, model "
-					       "%p", op, k, prev, model[i]);
-			count -= !!model[i];
-			model[i] = NULL;
+	for (int round = 0; round < ROUNDS; round++) {
+		gx_map_t *m = gx_map_new();
+		void *model[KEYS] = {0};
+		size_t count = 0;
+		for (size_t i = 0; i < KEYS; i++)
+			snprintf(keys[i], sizeof(keys[i]), "r%d-k%zu", round, i);
+		for (size_t op = 0; op < OPS; op++) {
+			x = x * 1103515245u + 12345u;
+			size_t i = (x >> 8) % KEYS;
+			if ((x >> 20) % 3) {
+				void *prev = gx_map_put(m, keys[i], VAL(op));
+				if (prev != model[i])
+					cr_assert_fail("round %d op %zu put %s: "
+						       "previous %p, model %p",
+						       round, op, keys[i], prev,
+						       model[i]);
+				count += !model[i];
+				model[i] = VAL(op);
+			} else {
+				void *prev = gx_map_del(m, keys[i]);
+				if (prev != model[i])
+					cr_assert_fail("round %d op %zu del %s: "
+						       "got %p, model %p",
+						       round, op, keys[i], prev,
+						       model[i]);
+				count -= !!model[i];
+				model[i] = NULL;
+			}
+			for (size_t j = 0; j < KEYS; j++)
+				if (gx_map_get(m, keys[j]) != model[j])
+					cr_assert_fail("round %d op %zu: get %s "
+						       "disagrees with the model",
+						       round, op, keys[j]);
+			if (gx_map_count(m) != count)
+				cr_assert_fail("round %d op %zu: count %zu, "
+					       "model %zu", round, op,
+					       gx_map_count(m), count);
 		}
-		for (size_t j = 0; j < KEYS; j++) {
-			key_of(j * 7919, k, sizeof(k));
-			if (gx_map_get(m, k) != model[j])
-				cr_assert_fail("op %zu: get %s disagrees with "
-					       "the model", op, k);
-		}
-		if (gx_map_count(m) != count)
-			cr_assert_fail("op %zu: count %zu, model %zu", op,
-				       gx_map_count(m), count);
+		gx_map_destroy(m, NULL);
 	}
-	gx_map_destroy(m, NULL);
 }
 
 Test(map, iteration_visits_each_entry_once)

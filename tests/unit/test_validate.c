@@ -41,9 +41,10 @@ static const char *published_ids[] = {
 };
 
 /*
- * Valid IDs (same two computations) whose order code starts with a number
- * that is also a valid day, so BUG-1 below does not refuse them: the tests
- * of the check character and of 'x' do not depend on that bug.
+ * More valid IDs (same two computations). Their order codes start with a
+ * number that is also a valid day, so they passed even when the birth day
+ * was read from the order code (position 14 instead of 12, fixed in
+ * 70ad2eb); published_ids and bad_days below did not.
  */
 static const char *valid_ids[] = {
     "11010519491231010X",
@@ -63,37 +64,30 @@ Test(validate, gb11643_check_char_published_examples)
 
 Test(validate, gb11643_valid_ids_accepted)
 {
-	for (size_t i = 0; i < GX_ARRAY_SIZE(valid_ids); i++)
-		cr_assert_eq(gx_check_gb11643(valid_ids[i], err, sizeof(err)),
-			     GX_OK, "%s: %s", valid_ids[i], err);
-}
-
-/*
- * BUG-1 (broker/lib/gx_validate.c, gx_check_gb11643): the birth date is
- * read as YYYY at 6, MM at 10 and DD at 14 - but DD is at 12 (14..16 is
- * the order code), so a valid ID is refused ("birth date part is not a
- * date") unless its order code happens to start with a valid day, as all
- * three published examples show. Fails until, in that function,
- *   snprintf(date, sizeof(date), "%.4s-%.2s-%.2s", id + 6, id + 10, id + 12);
- * replaces id + 14; enable it with the fix.
- */
-Test(validate, gb11643_published_examples_valid, .disabled = true /* BUG-1 */)
-{
 	for (size_t i = 0; i < GX_ARRAY_SIZE(published_ids); i++)
 		cr_assert_eq(gx_check_gb11643(published_ids[i], err,
 					      sizeof(err)),
 			     GX_OK, "%s: %s", published_ids[i], err);
+	for (size_t i = 0; i < GX_ARRAY_SIZE(valid_ids); i++)
+		cr_assert_eq(gx_check_gb11643(valid_ids[i], err, sizeof(err)),
+			     GX_OK, "%s: %s", valid_ids[i], err);
 	cr_assert_eq(gx_check_text_rule("gb11643", "11010519491231002X", err,
 					sizeof(err)),
 		     GX_OK, "%s", err);
-	/* And the real birth date is checked: 1949-12-32 and 1949-02-30
-	 * are no dates, though the order codes (010) start with a fine day
-	 * and the check characters are right. */
-	static const char *bad_dates[] = {"110105194912320105",
-					  "110105194902300100"};
-	for (size_t i = 0; i < GX_ARRAY_SIZE(bad_dates); i++) {
-		cr_assert_eq(gx_check_gb11643(bad_dates[i], err, sizeof(err)),
-			     GX_ERR_INVALID, "%s", bad_dates[i]);
+}
+
+/*
+ * The birth date is YYYYMMDD at positions 6..13: 1949-12-32 and 1949-02-30
+ * are no dates, though the check characters are right and the order codes
+ * (010) start with a fine day.
+ */
+Test(validate, gb11643_birth_day_read_at_position_12)
+{
+	static const char *bad_days[] = {"110105194912320105",
+					 "110105194902300100"};
+	for (size_t i = 0; i < GX_ARRAY_SIZE(bad_days); i++) {
+		cr_assert_eq(gx_check_gb11643(bad_days[i], err, sizeof(err)),
+			     GX_ERR_INVALID, "%s", bad_days[i]);
 		cr_assert_str_eq(err, "citizen ID: birth date part is not a "
 				      "date");
 	}
@@ -128,6 +122,8 @@ Test(validate, gb11643_check_char_needs_17_digits)
 
 Test(validate, gb11643_lowercase_x_accepted)
 {
+	cr_assert_eq(gx_check_gb11643("11010519491231002x", err, sizeof(err)),
+		     GX_OK, "%s", err);
 	cr_assert_eq(gx_check_gb11643("11010519491231010x", err, sizeof(err)),
 		     GX_OK, "%s", err);
 }
@@ -172,15 +168,18 @@ Test(validate, gb11643_every_wrong_check_char_refused)
 {
 	/* Of the eleven possible check characters exactly one is right. */
 	static const char checks[] = "0123456789X";
+	const char *ids[GX_ARRAY_SIZE(published_ids) + GX_ARRAY_SIZE(valid_ids)];
 	char id[19];
-	for (size_t v = 0; v < GX_ARRAY_SIZE(valid_ids); v++) {
+	memcpy(ids, published_ids, sizeof(published_ids));
+	memcpy(ids + GX_ARRAY_SIZE(published_ids), valid_ids, sizeof(valid_ids));
+	for (size_t v = 0; v < GX_ARRAY_SIZE(ids); v++) {
 		int accepted = 0;
-		memcpy(id, valid_ids[v], 19);
+		memcpy(id, ids[v], 19);
 		for (size_t c = 0; c < 11; c++) {
 			id[17] = checks[c];
 			if (gx_check_gb11643(id, err, sizeof(err)) == GX_OK) {
 				accepted++;
-				cr_assert_eq(checks[c], valid_ids[v][17]);
+				cr_assert_eq(checks[c], ids[v][17]);
 			} else {
 				cr_assert_str_eq(err,
 						 "citizen ID: check character "
@@ -188,7 +187,7 @@ Test(validate, gb11643_every_wrong_check_char_refused)
 						 "11-2)");
 			}
 		}
-		cr_assert_eq(accepted, 1, "%s", valid_ids[v]);
+		cr_assert_eq(accepted, 1, "%s", ids[v]);
 	}
 }
 
@@ -290,9 +289,9 @@ Test(validate, text_rule_refuses_control_and_bad_utf8)
 					sizeof(err)),
 		     GX_ERR_INVALID);
 	cr_assert_str_eq(err, "not valid UTF-8");
-	cr_assert_eq(gx_check_text_rule("text:1:64", "line\nnext\tcol", err,
+	cr_assert_eq(gx_check_text_rule("text:1:64", "line\r\nnext\tcol", err,
 					sizeof(err)),
-		     GX_OK, "newline and tab are allowed in text");
+		     GX_OK, "CR, LF and tab are allowed in text");
 }
 
 Test(validate, code_rule)
