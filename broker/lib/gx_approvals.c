@@ -85,6 +85,13 @@ static int64_t jms(json_t *o, const char *k)
 	return json_is_integer(v) ? json_integer_value(v) : 0;
 }
 
+/* A time given but not as integer ms: refused, never read as "no end". */
+static int bad_ms(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return v && !json_is_null(v) && !json_is_integer(v);
+}
+
 static void jfields(json_t *o, gx_strv_t *sv)
 {
 	size_t i;
@@ -111,6 +118,13 @@ gx_err_t gx_approvals_apply(gx_approvals_t *ap, const void *value, size_t len,
 		err = gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				"approvals offset %lld: type, request_id and "
 				"actor are required",
+				(long long)offset);
+		goto out;
+	}
+	if (bad_ms(e, "until") || bad_ms(e, "at")) {
+		err = gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+				"approvals offset %lld: \"until\" and \"at\" "
+				"must be integers (ms since the epoch) or null",
 				(long long)offset);
 		goto out;
 	}
@@ -151,12 +165,34 @@ gx_err_t gx_approvals_apply(gx_approvals_t *ap, const void *value, size_t len,
 					(long long)offset, rid);
 			goto out;
 		}
+		/* The provider may narrow a request, never widen it. */
+		gx_strv_t granted;
+		gx_strv_init(&granted);
+		jfields(e, &granted);
+		for (size_t i = 0; i < granted.n; i++)
+			if (!gx_strv_contains(&req->fields, granted.v[i])) {
+				err = gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+						"approvals offset %lld: approve of "
+						"request %s grants field %s, which "
+						"was not requested",
+						(long long)offset, rid, granted.v[i]);
+				gx_strv_free(&granted);
+				goto out;
+			}
+		if (!granted.n) {
+			gx_strv_free(&granted);
+			err = gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+					"approvals offset %lld: approve of request "
+					"%s grants no field",
+					(long long)offset, rid);
+			goto out;
+		}
 		gx_grant_t *g = gx_calloc(1, sizeof(*g));
 		g->id = gx_strdup(gid);
 		g->request_id = gx_strdup(rid);
 		g->consumer = gx_strdup(req->consumer);
 		g->item = gx_strdup(req->item);
-		jfields(e, &g->fields);
+		g->fields = granted;
 		g->purpose = gx_strdup(req->purpose);
 		g->from_ms = jms(e, "at");
 		g->until_ms = jms(e, "until");
@@ -189,10 +225,10 @@ gx_err_t gx_approvals_apply(gx_approvals_t *ap, const void *value, size_t len,
 	} else if (!strcmp(type, "revoke")) {
 		const char *gid = js(e, "grant_id");
 		gx_grant_t *g = gid ? gx_map_get(ap->grants, gid) : NULL;
-		if (!g) {
+		if (!g || strcmp(g->request_id, rid)) {
 			err = gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 					"approvals offset %lld: revoke of unknown "
-					"grant",
+					"grant, or of a grant of another request",
 					(long long)offset);
 			goto out;
 		}

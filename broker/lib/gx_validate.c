@@ -148,7 +148,10 @@ gx_err_t gx_check_text_rule(const char *rule, const char *text, char *errstr,
 					 "not valid UTF-8");
 		for (const unsigned char *p = (const unsigned char *)text; *p;
 		     p++)
-			if (*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t')
+			/* C0 controls but line breaks and tabs, DEL, and the C1
+			 * controls U+0080..U+009F (UTF-8 C2 80..C2 9F). */
+			if ((*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') ||
+			    *p == 0x7F || (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F))
 				return gx_seterr(errstr, errstr_size,
 						 GX_ERR_INVALID,
 						 "contains a control character");
@@ -173,7 +176,7 @@ gx_err_t gx_check_date_rule(const char *rule, int32_t days, int64_t now_ms,
 			return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 					 "date is in the future");
 		/* 1850 is earlier than any living person's registration. */
-		if (days < -43830)
+		if (days < -43829)
 			return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 					 "date is before 1850");
 	}

@@ -386,13 +386,13 @@ Test(approvals, iteration_sees_every_request_and_grant)
 	for (int i = 0; i < 50; i++) {
 		snprintf(buf, sizeof(buf), "R%d", i);
 		cr_assert_eq(ev(ap, 2 * i,
-				"{'type':'request','request_id':'%s',"
+				"{'type':'request','request_id':'%s','fields':['name'],"
 				"'consumer':'C','item':'I','actor':'C','at':1}",
 				buf),
 			     GX_OK);
 		if (i % 2 == 0)
 			cr_assert_eq(ev(ap, 2 * i + 1,
-					"{'type':'approve','request_id':'%s',"
+					"{'type':'approve','request_id':'%s','fields':['name'],"
 					"'grant_id':'G%d','actor':'A','at':1}",
 					buf, i),
 				     GX_OK);
@@ -472,5 +472,65 @@ Test(approvals, grants_for_item_at_scale)
 		total += n;
 	}
 	cr_assert_eq(total, GRANTS);
+	gx_approvals_destroy(ap);
+}
+
+/*
+ * BUG (broker/lib/gx_approvals.c, gx_approvals_apply): a time that is not
+ * an integer reads as 0, and an "until" of 0 means no end date - so an
+ * approve with "until":"2025-01-01" (or 1.7e12) makes an open-ended grant
+ * instead of being refused as malformed. Enable with the fix that refuses
+ * "until"/"at" unless absent, null or an integer.
+ */
+Test(approvals, non_integer_times_refused)
+{
+	static const char *untils[] = {"'2025-01-01'", "1.7e12", "true", "{}"};
+	gx_approvals_t *ap = gx_approvals_new();
+	cr_assert_eq(ev(ap, 0, REQ("R1", "I1", "['name']")), GX_OK);
+	for (size_t i = 0; i < GX_ARRAY_SIZE(untils); i++) {
+		cr_assert_eq(ev(ap, 1 + (int64_t)i,
+				"{'type':'approve','request_id':'R1',"
+				"'grant_id':'G1','fields':['name'],'until':%s,"
+				"'automatic':false,'actor':'P','at':2000}",
+				untils[i]),
+			     GX_ERR_INVALID, "until %s accepted", untils[i]);
+		cr_assert_null(gx_approvals_grant(ap, "G1"));
+	}
+	cr_assert_eq(ev(ap, 9, "{'type':'request','request_id':'R2',"
+			       "'consumer':'C','item':'I1','actor':'C',"
+			       "'at':'yesterday'}"),
+		     GX_ERR_INVALID, "at must be ms");
+	gx_approvals_destroy(ap);
+}
+
+Test(approvals, approve_may_narrow_but_never_widen)
+{
+	gx_approvals_t *ap = gx_approvals_new();
+	cr_assert_eq(ev(ap, 0, "{'type':'request','request_id':'R1','consumer':'C',"
+			       "'item':'I','fields':['name','sex'],'actor':'C','at':1}"),
+		     GX_OK);
+	/* citizen_id was never asked for: refused, nothing changes. */
+	cr_assert_eq(ev(ap, 1, "{'type':'approve','request_id':'R1','grant_id':'G1',"
+			       "'fields':['name','citizen_id'],'actor':'P','at':2}"),
+		     GX_ERR_INVALID);
+	cr_assert_null(gx_approvals_grant(ap, "G1"));
+	cr_assert_eq(gx_approvals_offset(ap), 0);
+	/* No field at all: refused too. */
+	cr_assert_eq(ev(ap, 1, "{'type':'approve','request_id':'R1','grant_id':'G1',"
+			       "'fields':[],'actor':'P','at':2}"),
+		     GX_ERR_INVALID);
+	/* Narrowed to one field: accepted. */
+	cr_assert_eq(ev(ap, 2, "{'type':'approve','request_id':'R1','grant_id':'G1',"
+			       "'fields':['sex'],'actor':'P','at':2}"),
+		     GX_OK);
+	const gx_grant_t *g = gx_approvals_grant(ap, "G1");
+	cr_assert_not_null(g);
+	cr_assert_eq(g->fields.n, 1);
+	cr_assert_str_eq(g->fields.v[0], "sex");
+	/* A revoke naming another request's id is refused. */
+	cr_assert_eq(ev(ap, 3, "{'type':'revoke','request_id':'R9','grant_id':'G1',"
+			       "'reason':'x','actor':'P','at':3}"),
+		     GX_ERR_INVALID);
+	cr_assert_eq(g->revoked, 0);
 	gx_approvals_destroy(ap);
 }
