@@ -67,6 +67,14 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* A named option (--item I) as the override "key=value". */
+static void opt_set(gx_strv_t *ov, const char *key, const char *value)
+{
+	char *kv = gx_asprintf("%s=%s", key, value);
+	gx_strv_push(ov, kv);
+	free(kv);
+}
+
 static void usage(gx_conf_t *conf, FILE *out)
 {
 	fprintf(out,
@@ -88,23 +96,6 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 			gx_log(GX_LOG_ERROR, "delivery_failed", "topic=%s error=%s",
 			       rd_kafka_topic_name(m->rkt),
 			       rd_kafka_err2name(m->err));
-	}
-}
-
-/* Produce, waiting for queue space when librdkafka's queue is full. */
-static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic,
-				   const void *key, size_t klen,
-				   const void *val, size_t vlen)
-{
-	for (;;) {
-		rd_kafka_resp_err_t e = rd_kafka_producev(
-		    rk, RD_KAFKA_V_TOPIC(topic),
-		    RD_KAFKA_V_KEY((void *)key, klen),
-		    RD_KAFKA_V_VALUE((void *)val, vlen),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			return e;
-		rd_kafka_poll(rk, 100);
 	}
 }
 
@@ -156,12 +147,9 @@ int main(int argc, char **argv)
 		case 'c': conf_file = optarg; break;
 		case 'b': brokers = optarg; break;
 		case 'o': gx_strv_push(&overrides, optarg); break;
-		case 'P': gx_strv_push(&overrides, "adapter.provider");
-			  gx_strv_push(&overrides, optarg); break;
-		case 'I': gx_strv_push(&overrides, "adapter.item");
-			  gx_strv_push(&overrides, optarg); break;
-		case 'C': gx_strv_push(&overrides, "source.path");
-			  gx_strv_push(&overrides, optarg); break;
+		case 'P': opt_set(&overrides, "adapter.provider", optarg); break;
+		case 'I': opt_set(&overrides, "adapter.item", optarg); break;
+		case 'C': opt_set(&overrides, "source.path", optarg); break;
 		case 'h': usage(&conf, stdout); return GX_EXIT_OK;
 		default: usage(&conf, stderr); return GX_EXIT_USAGE;
 		}
@@ -171,36 +159,13 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return GX_EXIT_USAGE;
 	}
-	if (conf_file && gx_conf_load(&conf, conf_file, err, sizeof(err))) {
-		fprintf(stderr, "govex-adapter: %s\n", err);
-		return GX_EXIT_USAGE;
-	}
 	/* Command-line settings come after the file so they win. */
-	for (size_t i = 0; i < overrides.n; i++) {
-		const char *kv = overrides.v[i], *k = kv, *v;
-		char *tmp = NULL;
-		if (!strcmp(kv, "adapter.provider") || !strcmp(kv, "adapter.item") ||
-		    !strcmp(kv, "source.path")) {
-			v = overrides.v[++i];
-		} else {
-			const char *eq = strchr(kv, '=');
-			if (!eq) {
-				fprintf(stderr, "govex-adapter: -o %s: expected key=value\n", kv);
-				return GX_EXIT_USAGE;
-			}
-			k = tmp = gx_strndup(kv, (size_t)(eq - kv));
-			v = eq + 1;
-		}
-		gx_err_t e = gx_conf_set(&conf, k, v, "command line", err, sizeof(err));
-		free(tmp);
-		if (e) {
-			fprintf(stderr, "govex-adapter: %s\n", err);
-			return GX_EXIT_USAGE;
-		}
-	}
+	gx_err_t ce = gx_conf_setup(&conf, conf_file, &overrides, brokers, err,
+				    sizeof(err));
 	gx_strv_free(&overrides);
-	if (brokers && gx_conf_set(&conf, "brokers", brokers, "-b", err, sizeof(err))) {
+	if (ce) {
 		fprintf(stderr, "govex-adapter: %s\n", err);
+		gx_conf_free(&conf);
 		return GX_EXIT_USAGE;
 	}
 	gx_loglevel_t lvl;
@@ -398,7 +363,7 @@ int main(int argc, char **argv)
 				snprintf(why, sizeof(why), "%s: %s", source, err);
 			} else {
 				rd_kafka_resp_err_t ke =
-				    produce(rk, topic, key, klen, buf.data, buf.len);
+				    gx_kafka_produce(rk, topic, key, klen, buf.data, buf.len);
 				if (ke) {
 					gx_log(GX_LOG_ERROR, "produce_failed",
 					       "source=%s error=%s", source,
@@ -418,7 +383,7 @@ int main(int argc, char **argv)
 			json_object_set_new(rj, "line", json_integer(line));
 			char *s = json_dumps(rj, JSON_COMPACT);
 			json_decref(rj);
-			rd_kafka_resp_err_t ke = produce(rk, rej_topic, source, strlen(source),
+			rd_kafka_resp_err_t ke = gx_kafka_produce(rk, rej_topic, source, strlen(source),
 							 s, strlen(s));
 			free(s);
 			if (ke) {

@@ -99,6 +99,7 @@ struct broker {
 	unsigned char secret[GX_SECRET_MAX];
 	size_t secret_len;
 	int in_txn;
+	int txn_failed;		/* a produce in this transaction failed */
 	long txn_records;
 	int64_t txn_started;
 	/* counters */
@@ -168,20 +169,14 @@ static void ensure_delivery_topics(struct broker *b)
 static void produce(struct broker *b, const char *topic, const void *key,
 		    size_t klen, const void *val, size_t vlen)
 {
-	for (;;) {
-		rd_kafka_resp_err_t e = rd_kafka_producev(
-		    b->producer, RD_KAFKA_V_TOPIC(topic),
-		    RD_KAFKA_V_KEY((void *)key, klen),
-		    RD_KAFKA_V_VALUE((void *)val, vlen),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-			if (e)
-				gx_log(GX_LOG_ERROR, "produce_failed",
-				       "topic=%s error=%s", topic,
-				       rd_kafka_err2str(e));
-			return;
-		}
-		rd_kafka_poll(b->producer, 50);
+	rd_kafka_resp_err_t e =
+	    gx_kafka_produce(b->producer, topic, key, klen, val, vlen);
+	if (e) {
+		/* Never commit a transaction with a hole in it: abort, rewind
+		 * and process the records again. */
+		gx_log(GX_LOG_ERROR, "produce_failed", "topic=%s error=%s", topic,
+		       rd_kafka_err2str(e));
+		b->txn_failed = 1;
 	}
 }
 
@@ -365,6 +360,7 @@ static void abort_txn(struct broker *b)
 	if (e && fatal_txn(e, "abort"))
 		stop = 2;
 	b->in_txn = 0;
+	b->txn_failed = 0;
 	b->txn_aborts++;
 	rewind_to_committed(b);
 }
@@ -376,6 +372,10 @@ static int commit_txn(struct broker *b)
 {
 	if (!b->in_txn)
 		return 0;
+	if (b->txn_failed) {
+		abort_txn(b);
+		return -1;
+	}
 	rd_kafka_topic_partition_list_t *pos;
 	rd_kafka_error_t *e;
 	if (rd_kafka_assignment(b->consumer, &pos)) {
@@ -537,28 +537,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "govex-broker: unexpected argument '%s'\n", argv[optind]);
 		return GX_EXIT_USAGE;
 	}
-	if (conf_file && gx_conf_load(&conf, conf_file, err, sizeof(err))) {
-		fprintf(stderr, "govex-broker: %s\n", err);
-		return GX_EXIT_USAGE;
-	}
-	for (size_t i = 0; i < overrides.n; i++) {
-		const char *eq = strchr(overrides.v[i], '=');
-		if (!eq) {
-			fprintf(stderr, "govex-broker: -o %s: expected key=value\n",
-				overrides.v[i]);
-			return GX_EXIT_USAGE;
-		}
-		char *k = gx_strndup(overrides.v[i], (size_t)(eq - overrides.v[i]));
-		gx_err_t e = gx_conf_set(&conf, k, eq + 1, "-o", err, sizeof(err));
-		free(k);
-		if (e) {
-			fprintf(stderr, "govex-broker: %s\n", err);
-			return GX_EXIT_USAGE;
-		}
-	}
+	gx_err_t ce = gx_conf_setup(&conf, conf_file, &overrides, brokers, err,
+				    sizeof(err));
 	gx_strv_free(&overrides);
-	if (brokers && gx_conf_set(&conf, "brokers", brokers, "-b", err, sizeof(err))) {
+	if (ce) {
 		fprintf(stderr, "govex-broker: %s\n", err);
+		gx_conf_free(&conf);
 		return GX_EXIT_USAGE;
 	}
 	gx_loglevel_t lvl;

@@ -338,27 +338,8 @@ static void table_free(struct table *t)
 static int ctl_configure(struct ctl *x)
 {
 	char err[1024];
-	if (x->conf_file && gx_conf_load(&x->conf, x->conf_file, err, sizeof(err))) {
-		fprintf(stderr, PROG ": %s\n", err);
-		return GX_EXIT_USAGE;
-	}
-	for (size_t i = 0; i < x->overrides.n; i++) {
-		const char *kv = x->overrides.v[i];
-		const char *eq = strchr(kv, '=');
-		if (!eq || eq == kv) {
-			fprintf(stderr, PROG ": -o %s: expected key=value\n", kv);
-			return GX_EXIT_USAGE;
-		}
-		char *k = gx_strndup(kv, (size_t)(eq - kv));
-		gx_err_t e = gx_conf_set(&x->conf, k, eq + 1, "-o", err, sizeof(err));
-		free(k);
-		if (e) {
-			fprintf(stderr, PROG ": %s\n", err);
-			return GX_EXIT_USAGE;
-		}
-	}
-	if (x->brokers &&
-	    gx_conf_set(&x->conf, "brokers", x->brokers, "-b", err, sizeof(err))) {
+	if (gx_conf_setup(&x->conf, x->conf_file, &x->overrides, x->brokers, err,
+			  sizeof(err))) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return GX_EXIT_USAGE;
 	}
@@ -523,22 +504,6 @@ static int need_topic(struct ctl *x, rd_kafka_t *rk, const char *topic)
 		return fail_runtime("topic %s does not exist (run govexctl setup)",
 				    topic);
 	return GX_EXIT_OK;
-}
-
-static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic,
-				   const void *key, size_t klen,
-				   const void *val, size_t vlen)
-{
-	for (;;) {
-		rd_kafka_resp_err_t e = rd_kafka_producev(
-		    rk, RD_KAFKA_V_TOPIC(topic),
-		    RD_KAFKA_V_KEY((void *)key, klen),
-		    RD_KAFKA_V_VALUE((void *)val, vlen),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			return e;
-		rd_kafka_poll(rk, 100);
-	}
 }
 
 /* Flush and check that every message was acknowledged. */
@@ -819,7 +784,7 @@ static int cmd_setup(struct ctl *x, int argc, char **argv)
 			unsigned char key[8];
 			for (int b = 0; b < 8; b++)
 				key[b] = (unsigned char)(s[j].fp >> (8 * b));
-			rd_kafka_resp_err_t e = produce(rk, schema_topic, key, 8,
+			rd_kafka_resp_err_t e = gx_kafka_produce(rk, schema_topic, key, 8,
 							s[j].json, strlen(s[j].json));
 			if (e) {
 				rc = fail_runtime("produce to %s: %s", schema_topic,
@@ -932,7 +897,7 @@ static int catalog_import(struct ctl *x, const char *path)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		char *v = json_dumps(items[i]->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		rd_kafka_resp_err_t e = produce(rk, topic, items[i]->id,
+		rd_kafka_resp_err_t e = gx_kafka_produce(rk, topic, items[i]->id,
 						strlen(items[i]->id), v, strlen(v));
 		free(v);
 		if (e) {
@@ -1335,7 +1300,7 @@ static int cmd_request(struct ctl *x, int argc, char **argv)
 	json_t *events[] = {ev_req, ev_dec};
 	for (size_t i = 0; i < GX_ARRAY_SIZE(events) && events[i]; i++) {
 		char *v = json_dumps(events[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
-		rd_kafka_resp_err_t e = produce(rk, ap_topic, rid, strlen(rid), v,
+		rd_kafka_resp_err_t e = gx_kafka_produce(rk, ap_topic, rid, strlen(rid), v,
 						strlen(v));
 		free(v);
 		if (e) {

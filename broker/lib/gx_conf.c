@@ -669,3 +669,27 @@ void gx_conf_usage(const gx_conf_t *conf, FILE *out)
 	}
 	gx_buf_free(&b);
 }
+
+gx_err_t gx_conf_setup(gx_conf_t *conf, const char *file,
+		       const gx_strv_t *overrides, const char *brokers,
+		       char *errstr, size_t errstr_size)
+{
+	gx_err_t err;
+	if (file && (err = gx_conf_load(conf, file, errstr, errstr_size)))
+		return err;
+	for (size_t i = 0; overrides && i < overrides->n; i++) {
+		const char *kv = overrides->v[i], *eq = strchr(kv, '=');
+		if (!eq || eq == kv)
+			return gx_seterr(errstr, errstr_size, GX_ERR_CONFIG,
+					 "-o %s: expected key=value", kv);
+		char *k = gx_strndup(kv, (size_t)(eq - kv));
+		err = gx_conf_set(conf, k, eq + 1, "-o", errstr, errstr_size);
+		free(k);
+		if (err)
+			return err;
+	}
+	if (brokers && (err = gx_conf_set(conf, "brokers", brokers, "-b",
+					  errstr, errstr_size)))
+		return err;
+	return GX_OK;
+}

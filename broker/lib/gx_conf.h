@@ -66,6 +66,16 @@ gx_err_t gx_conf_set(gx_conf_t *conf, const char *key, const char *value,
 gx_err_t gx_conf_load(gx_conf_t *conf, const char *path, char *errstr,
 		      size_t errstr_size);
 
+/*
+ * The order every program applies settings in: the file (if any), then each
+ * "key=value" of overrides (-o), then brokers (-b) as the "brokers" key, so
+ * the command line wins over the file. Errors name where the setting came
+ * from ("FILE:LINE: key: why", "-o: key: why", "-b: brokers: why").
+ */
+gx_err_t gx_conf_setup(gx_conf_t *conf, const char *file,
+		       const gx_strv_t *overrides, const char *brokers,
+		       char *errstr, size_t errstr_size);
+
 /* Look up a pass-through kafka setting (without the prefix); NULL if unset. */
 const char *gx_conf_kafka_get(const gx_conf_t *conf, const char *key);
 

@@ -85,6 +85,22 @@ fail:
 	return gx_seterr(errstr, errstr_size, GX_ERR_CONFIG, "kafka: %s", err);
 }
 
+rd_kafka_resp_err_t gx_kafka_produce(rd_kafka_t *rk, const char *topic,
+				     const void *key, size_t klen,
+				     const void *val, size_t vlen)
+{
+	for (;;) {
+		rd_kafka_resp_err_t e = rd_kafka_producev(
+		    rk, RD_KAFKA_V_TOPIC(topic),
+		    RD_KAFKA_V_KEY((void *)key, klen),
+		    RD_KAFKA_V_VALUE((void *)val, vlen),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			return e;
+		rd_kafka_poll(rk, 100);
+	}
+}
+
 gx_err_t gx_kafka_create_topics(rd_kafka_t *rk, const gx_topic_spec_t *specs,
 				size_t n, int timeout_ms, int *created,
 				char *errstr, size_t errstr_size)

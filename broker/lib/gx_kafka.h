@@ -45,6 +45,12 @@ gx_err_t gx_kafka_conf(const gx_conf_t *conf, const char *brokers,
 void gx_kafka_set_logger(void (*fn)(int level, const char *fac,
 				    const char *msg));
 
+/* Produce a copy of key and value to topic, waiting (serving delivery
+ * reports) while librdkafka's queue is full. */
+rd_kafka_resp_err_t gx_kafka_produce(rd_kafka_t *rk, const char *topic,
+				     const void *key, size_t klen,
+				     const void *val, size_t vlen);
+
 /* Topic to create: name, partitions, and a NULL-terminated key/value list
  * of topic configs (e.g. cleanup.policy=compact). */
 typedef struct gx_topic_spec {
