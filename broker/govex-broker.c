@@ -510,7 +510,7 @@ int main(int argc, char **argv)
 	gx_strv_t overrides;
 	gx_strv_init(&overrides);
 
-	gx_log_init("%s", GX_LOG_INFO);
+	gx_log_init("govex-broker", GX_LOG_INFO);
 	gx_kafka_set_logger(gx_log_kafka);
 	if (gx_conf_init(&conf, broker_defs, GX_ARRAY_SIZE(broker_defs), &bc,
 			 err, sizeof(err))) {

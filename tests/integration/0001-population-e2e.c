@@ -8,6 +8,7 @@
  * Released fields must equal the CSV's, withheld ones must be null.
  */
 #include <criterion/criterion.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,7 @@ Test(e2e, ten_thousand_rows_reach_only_the_granted_consumer, .timeout = 600)
 	write_csv(csv, N);
 	const char *aargs[] = {"--provider", "SX-GA", "--item", "POP-E2E", "--csv", csv, NULL};
 	o = it_run(P, "govex-adapter", aargs);
-	cr_assert_eq(o.status, 0, "adapter failed: %d (see %s/%s.log)", o.status, it_tmp(), P);
+	cr_assert_eq(o.status, 0, "adapter failed: %d (see %s/%s.govex-adapter.log)", o.status, it_tmp(), P);
 	it_out_free(&o);
 
 	char max[16];
@@ -220,6 +221,39 @@ Test(e2e, ten_thousand_rows_reach_only_the_granted_consumer, .timeout = 600)
 	it_out_free(&o);
 
 	cr_expect_eq(it_stop(broker), 0, "broker did not stop cleanly");
+
+	/* Every log line of the broker and the adapter is one key=value event
+	 * naming its program, and none carries personal data from the source.
+	 * (govexctl's stderr is its human output.) */
+	regex_t re;
+	cr_assert_eq(regcomp(&re, "^ts=[0-9TZ:.-]+ level=(debug|info|warn|error) "
+			     "prog=(govex-broker|govex-adapter) "
+			     "event=[a-z_]+( |$)", REG_EXTENDED | REG_NOSUB), 0);
+	long nlines = 0;
+	const char *progs[] = {"govex-broker", "govex-adapter"};
+	for (size_t pi = 0; pi < 2; pi++) {
+		char logpath[600];
+		snprintf(logpath, sizeof(logpath), "%s/%s.%s.log", it_tmp(), P, progs[pi]);
+		FILE *lf = fopen(logpath, "r");
+		cr_assert(lf, "no log at %s", logpath);
+		char *line = NULL;
+		size_t cap = 0;
+		while (getline(&line, &cap, lf) > 0) {
+			nlines++;
+			cr_expect(regexec(&re, line, 0, NULL, 0) == 0,
+				  "not a key=value event: %s", line);
+			for (unsigned k = 0; k < N; k += 37) {
+				struct row r;
+				make_row(k, &r);
+				cr_expect(!strstr(line, r.id) && !strstr(line, r.name),
+					  "personal data of row %u in a log line: %s", k, line);
+			}
+		}
+		free(line);
+		fclose(lf);
+	}
+	regfree(&re);
+	cr_expect_gt(nlines, 3, "the programs logged nothing");
 }
 
 Test(e2e, bad_rows_are_rejected_with_their_line_and_the_rest_flows, .timeout = 300)

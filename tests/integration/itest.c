@@ -58,10 +58,10 @@ static char **build_argv(const char *prefix, const char *prog,
 	return argv;
 }
 
-static void child_stderr(const char *prefix)
+static void child_stderr(const char *prefix, const char *prog)
 {
 	char log[512];
-	snprintf(log, sizeof(log), "%s/%s.log", it_tmp(), prefix);
+	snprintf(log, sizeof(log), "%s/%s.%s.log", it_tmp(), prefix, prog);
 	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	if (fd >= 0) {
 		dup2(fd, 2);
@@ -81,7 +81,7 @@ itest_out_t it_run(const char *prefix, const char *prog, const char *const *args
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
-		child_stderr(prefix);
+		child_stderr(prefix, prog);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -124,7 +124,7 @@ pid_t it_spawn(const char *prefix, const char *prog, const char *const *args)
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
 		dup2(devnull, 1);
-		child_stderr(prefix);
+		child_stderr(prefix, prog);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -185,7 +185,7 @@ void it_setup(const char *prefix, const char *catalog_json)
 {
 	const char *setup[] = {"setup", NULL};
 	itest_out_t o = it_run(prefix, "govexctl", setup);
-	cr_assert_eq(o.status, 0, "govexctl setup failed (%d); see %s/%s.log",
+	cr_assert_eq(o.status, 0, "govexctl setup failed (%d); see %s/%s.govexctl.log",
 		     o.status, it_tmp(), prefix);
 	it_out_free(&o);
 	char *cat = it_path("catalog.json");
@@ -194,7 +194,7 @@ void it_setup(const char *prefix, const char *catalog_json)
 	it_write(path, catalog_json, strlen(catalog_json));
 	const char *imp[] = {"catalog", "import", path, NULL};
 	o = it_run(prefix, "govexctl", imp);
-	cr_assert_eq(o.status, 0, "catalog import failed (%d); see %s/%s.log",
+	cr_assert_eq(o.status, 0, "catalog import failed (%d); see %s/%s.govexctl.log",
 		     o.status, it_tmp(), prefix);
 	it_out_free(&o);
 }

@@ -24,7 +24,7 @@ const char *it_tmp(void);
 char *it_path(const char *name);
 
 /* Run BIN/prog with args (NULL-terminated), with -b and -o topic.prefix set;
- * stdout captured, stderr appended to TMP/<prefix>.log. */
+ * stdout captured, stderr appended to TMP/<prefix>.<prog>.log. */
 itest_out_t it_run(const char *prefix, const char *prog, const char *const *args);
 void it_out_free(itest_out_t *o);
 
