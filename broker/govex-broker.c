@@ -93,11 +93,13 @@ struct broker {
 	rd_kafka_t *consumer, *producer;
 	char *ingest_prefix;	/* "<prefix>.ingest." */
 	char *rejected_topic;
+	char *approvals_topic;
 	gx_map_t *topics_ready;	/* delivery topics known to exist */
 	avro_value_t *ingest_vals, *deliver_vals; /* per library */
 	gx_buf_t buf;
 	unsigned char secret[GX_SECRET_MAX];
 	size_t secret_len;
+	int running;		/* past start-up catch-up */
 	int in_txn;
 	int txn_failed;		/* a produce in this transaction failed */
 	long txn_records;
@@ -127,9 +129,21 @@ static int on_approval(void *opaque, const rd_kafka_message_t *m)
 	struct broker *b = opaque;
 	char err[512];
 	if (gx_approvals_apply(b->ap, m->payload, m->len, m->offset, err,
-			       sizeof(err)))
+			       sizeof(err))) {
 		gx_log(GX_LOG_WARN, "approval_event_refused", "offset=%lld error=\"%s\"",
 		       (long long)m->offset, err);
+		return 0;
+	}
+	/* How long a revocation took to take effect here: from the provider's
+	 * command to the moment every later record is evaluated under it. */
+	if (b->running && m->len > 10 && memmem(m->payload, m->len, "\"revoke\"", 8)) {
+		json_t *e = json_loadb(m->payload, m->len, 0, NULL);
+		json_t *at = json_object_get(e, "at");
+		gx_log(GX_LOG_INFO, "revocation_applied", "grant_id=%s lag_ms=%lld",
+		       json_string_value(json_object_get(e, "grant_id")) ?: "?",
+		       (long long)(gx_now_ms() - json_integer_value(at)));
+		json_decref(e);
+	}
 	return 0;
 }
 
@@ -325,6 +339,44 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 		b->released++;
 	}
 	free(best);
+}
+
+static int fatal_txn(rd_kafka_error_t *e, const char *what);
+
+/*
+ * Record, once, that grants reached their end dates (art. 13: grants end by
+ * expiry). The end date itself already stopped releases; the event is the
+ * audit trail. Written in the open transaction (one is begun if needed).
+ */
+static void note_expiries(struct broker *b)
+{
+	int64_t now = gx_now_ms();
+	size_t it = 0;
+	const gx_grant_t *g;
+	while ((g = gx_approvals_next_grant(b->ap, &it))) {
+		if (g->revoked || g->expired_noted || !g->until_ms || now < g->until_ms)
+			continue;
+		if (!b->in_txn) {
+			rd_kafka_error_t *e = rd_kafka_begin_transaction(b->producer);
+			if (e) {
+				fatal_txn(e, "begin");
+				return;
+			}
+			b->in_txn = 1;
+			b->txn_records = 0;
+			b->txn_started = gx_mono_ms();
+		}
+		json_t *ev = gx_event_expire(g->request_id, g->id, now);
+		char *v = json_dumps(ev, JSON_COMPACT);
+		json_decref(ev);
+		produce(b, b->approvals_topic, g->request_id, strlen(g->request_id),
+			v, strlen(v));
+		free(v);
+		/* Not again from this instance, even before it reads the event. */
+		((gx_grant_t *)g)->expired_noted = 1;
+		gx_log(GX_LOG_INFO, "grant_expired", "grant_id=%s consumer=%s item=%s",
+		       g->id, g->consumer, g->item);
+	}
 }
 
 /* Rewind the consumer to its committed offsets after an aborted
@@ -569,6 +621,7 @@ int main(int argc, char **argv)
 	b.topics_ready = gx_map_new();
 	b.ingest_prefix = gx_asprintf("%s.ingest.", bc.prefix);
 	b.rejected_topic = gx_topic(bc.prefix, "rejected");
+	b.approvals_topic = gx_topic(bc.prefix, "approvals");
 	int rc = GX_EXIT_RUNTIME;
 	char *cat_topic = gx_topic(bc.prefix, "catalog");
 	char *ap_topic = gx_topic(bc.prefix, "approvals");
@@ -607,12 +660,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ensure_delivery_topics(&b);
+	b.running = 1;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	gx_log(GX_LOG_INFO, "broker_started", "group=%s transactional_id=%s",
 	       bc.group, bc.txn_id);
-	int64_t last_report = gx_mono_ms();
+	int64_t last_report = gx_mono_ms(), last_expiry_scan = 0;
 	while (!stop) {
 		/* Tail the state topics: a revoke read here applies to every
 		 * record processed after it. */
@@ -656,6 +710,10 @@ int main(int argc, char **argv)
 		if (b.in_txn && (b.txn_records >= bc.batch_max ||
 				 gx_mono_ms() - b.txn_started >= bc.commit_interval_ms))
 			commit_txn(&b);
+		if (gx_mono_ms() - last_expiry_scan >= 1000) {
+			last_expiry_scan = gx_mono_ms();
+			note_expiries(&b);
+		}
 		if (gx_mono_ms() - last_report >= 10000) {
 			last_report = gx_mono_ms();
 			gx_log(GX_LOG_INFO, "stats",
@@ -698,6 +756,7 @@ out:
 	gx_buf_free(&b.buf);
 	free(b.ingest_prefix);
 	free(b.rejected_topic);
+	free(b.approvals_topic);
 	free(cat_topic);
 	free(ap_topic);
 	gx_conf_free(&conf);

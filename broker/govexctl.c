@@ -107,6 +107,12 @@ static void usage(struct ctl *x, FILE *out)
 "      file a consumer's request; unconditional fields are granted at once\n"
 "      when no field needs the provider's approval. Prints the request id\n"
 "      on stdout, the outcome on stderr\n"
+"  approve REQ --by PROVIDER [--fields a,b] [--until DATE|RFC3339]\n"
+"      the provider grants a pending request, possibly narrowed to fewer\n"
+"      fields and an earlier end; prints the grant id\n"
+"  deny REQ --by PROVIDER --reason TEXT\n"
+"  revoke GRANT --by PROVIDER --reason TEXT\n"
+"      only the item's provider may approve, deny or revoke\n"
 "  requests [--pending] [--json]\n"
 "  grants [--consumer C] [--json]\n"
 "  consume --consumer C [--library L] [--group G] [--json] [--max N]\n"
@@ -1125,6 +1131,90 @@ static int txn_fail(rd_kafka_t *rk, const char *step, rd_kafka_error_t *e,
 	return GX_EXIT_RUNTIME;
 }
 
+/*
+ * Write events to <prefix>.approvals, keyed by the request id, in one Kafka
+ * transaction: all of them are recorded or none. If deliver_topic is given,
+ * it is created first, so the broker never holds a grant it cannot deliver
+ * under. Returns an exit status; on failure nothing was recorded.
+ */
+static int write_events(struct ctl *x, const char *key, json_t *const *events,
+			size_t n, const char *deliver_topic, long partitions,
+			long replication)
+{
+	char err[1024], txu[37];
+	rd_kafka_t *rk = NULL;
+	rd_kafka_error_t *ke;
+	int rc, in_txn = 0;
+	gx_uuid(txu);
+	char *txid = gx_asprintf("govexctl-%s", txu);
+	char *ap_topic = gx_topic(x->cc.prefix, "approvals");
+	const char *const extra[] = {"transactional.id", txid, NULL};
+	int tmo = (int)x->cc.timeout_ms;
+	if ((rc = new_producer(x, extra, &rk)) || (rc = need_topic(x, rk, ap_topic)))
+		goto out;
+	if ((ke = rd_kafka_init_transactions(rk, tmo))) {
+		rc = txn_fail(rk, "init", ke, tmo);
+		goto out;
+	}
+	if (deliver_topic) {
+		gx_topic_spec_t spec = {deliver_topic, (int)partitions,
+					(int)replication, NULL};
+		int created = 0;
+		if (gx_kafka_create_topics(rk, &spec, 1, tmo, &created, err,
+					   sizeof(err))) {
+			rc = fail_runtime("%s; nothing was recorded", err);
+			goto out;
+		}
+		if (created)
+			gx_log(GX_LOG_INFO, "topic_created", "topic=%s partitions=%ld "
+			       "replication=%ld", deliver_topic, partitions,
+			       replication);
+	}
+	if ((ke = rd_kafka_begin_transaction(rk))) {
+		rc = txn_fail(rk, "begin", ke, tmo);
+		goto out;
+	}
+	in_txn = 1;
+	for (size_t i = 0; i < n; i++) {
+		char *v = json_dumps(events[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
+		rd_kafka_resp_err_t e = gx_kafka_produce(rk, ap_topic, key,
+							 strlen(key), v, strlen(v));
+		free(v);
+		if (e) {
+			rc = fail_runtime("produce to %s: %s; nothing was recorded",
+					  ap_topic, rd_kafka_err2str(e));
+			goto out;
+		}
+	}
+	/* Retry a commit that Kafka says may be retried, within the timeout. */
+	int64_t deadline = gx_mono_ms() + tmo;
+	for (;;) {
+		ke = rd_kafka_commit_transaction(rk, tmo);
+		if (!ke)
+			break;
+		if (rd_kafka_error_is_retriable(ke) && gx_mono_ms() < deadline) {
+			rd_kafka_error_destroy(ke);
+			continue;
+		}
+		in_txn = 0;
+		rc = txn_fail(rk, "commit", ke, tmo);
+		goto out;
+	}
+	in_txn = 0;
+	rc = GX_EXIT_OK;
+out:
+	if (in_txn) {
+		rd_kafka_error_t *ae = rd_kafka_abort_transaction(rk, tmo);
+		if (ae)
+			rd_kafka_error_destroy(ae);
+	}
+	if (rk)
+		rd_kafka_destroy(rk);
+	free(ap_topic);
+	free(txid);
+	return rc;
+}
+
 static int cmd_request(struct ctl *x, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1204,11 +1294,9 @@ static int cmd_request(struct ctl *x, int argc, char **argv)
 	gx_catalog_t *cat = NULL;
 	gx_request_eval_t re;
 	memset(&re, 0, sizeof(re));
-	rd_kafka_t *rk = NULL;
 	json_t *ev_req = NULL, *ev_dec = NULL;
-	char *ap_topic = NULL, *del_topic = NULL, *txid = NULL;
+	char *del_topic = NULL;
 	char rid[37], gid[37] = "";
-	int in_txn = 0;
 	if ((rc = load_schemas(&schemas)))
 		goto out;
 	cat = gx_catalog_new(schemas);
@@ -1253,78 +1341,16 @@ static int cmd_request(struct ctl *x, int argc, char **argv)
 		ev_dec = gx_event_approve(rid, gid, &re.automatic, until, 1,
 					  EXCHANGE_ACTOR, now);
 	} else if (!re.conditional.n) {
-		ev_dec = json_object();
-		json_object_set_new(ev_dec, "type", json_string("deny"));
-		json_object_set_new(ev_dec, "request_id", json_string(rid));
-		json_object_set_new(ev_dec, "reason",
-				    json_string("every requested field is not "
-						"shared (art. 12)"));
-		json_object_set_new(ev_dec, "actor", json_string(EXCHANGE_ACTOR));
-		json_object_set_new(ev_dec, "at", json_integer(now));
+		ev_dec = gx_event_deny(rid, "every requested field is not "
+					    "shared (art. 12)", EXCHANGE_ACTOR, now);
 	}
 
-	char txu[37];
-	gx_uuid(txu);
-	txid = gx_asprintf("govexctl-%s", txu);
-	const char *const extra[] = {"transactional.id", txid, NULL};
-	ap_topic = gx_topic(x->cc.prefix, "approvals");
-	if ((rc = new_producer(x, extra, &rk)) || (rc = need_topic(x, rk, ap_topic)))
-		goto out;
-	int tmo = (int)x->cc.timeout_ms;
-	rd_kafka_error_t *ke;
-	if ((ke = rd_kafka_init_transactions(rk, tmo))) {
-		rc = txn_fail(rk, "init", ke, tmo);
-		goto out;
-	}
-	/* The consumer's delivery topic exists before the grant does, so the
-	 * broker never has a grant it cannot deliver under. */
-	if (grant) {
+	if (grant)
 		del_topic = gx_topic_deliver(x->cc.prefix, consumer, item->lib->name);
-		gx_topic_spec_t spec = {del_topic, (int)partitions, (int)replication,
-					NULL};
-		int created = 0;
-		if (gx_kafka_create_topics(rk, &spec, 1, tmo, &created, err,
-					   sizeof(err))) {
-			rc = fail_runtime("%s; nothing was recorded", err);
-			goto out;
-		}
-		if (created)
-			gx_log(GX_LOG_INFO, "topic_created", "topic=%s partitions=%ld "
-			       "replication=%ld", del_topic, partitions, replication);
-	}
-	if ((ke = rd_kafka_begin_transaction(rk))) {
-		rc = txn_fail(rk, "begin", ke, tmo);
-		goto out;
-	}
-	in_txn = 1;
 	json_t *events[] = {ev_req, ev_dec};
-	for (size_t i = 0; i < GX_ARRAY_SIZE(events) && events[i]; i++) {
-		char *v = json_dumps(events[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
-		rd_kafka_resp_err_t e = gx_kafka_produce(rk, ap_topic, rid, strlen(rid), v,
-						strlen(v));
-		free(v);
-		if (e) {
-			fail_runtime("produce to %s: %s; nothing was recorded",
-				     ap_topic, rd_kafka_err2str(e));
-			rc = GX_EXIT_RUNTIME;
-			goto out;
-		}
-	}
-	/* Retry a commit that Kafka says may be retried, within the timeout. */
-	int64_t deadline = gx_mono_ms() + tmo;
-	for (;;) {
-		ke = rd_kafka_commit_transaction(rk, tmo);
-		if (!ke)
-			break;
-		if (rd_kafka_error_is_retriable(ke) && gx_mono_ms() < deadline) {
-			rd_kafka_error_destroy(ke);
-			continue;
-		}
-		in_txn = 0;
-		rc = txn_fail(rk, "commit", ke, tmo);
+	if ((rc = write_events(x, rid, events, ev_dec ? 2 : 1, del_topic,
+			       partitions, replication)))
 		goto out;
-	}
-	in_txn = 0;
 
 	gx_log(GX_LOG_INFO, "request_filed",
 	       "request_id=%s consumer=%s item=%s automatic=%zu conditional=%zu "
@@ -1361,18 +1387,9 @@ static int cmd_request(struct ctl *x, int argc, char **argv)
 		fprintf(stderr, "request denied: nothing requested may be shared\n");
 	rc = GX_EXIT_OK;
 out:
-	if (in_txn) {
-		rd_kafka_error_t *ae = rd_kafka_abort_transaction(rk, (int)x->cc.timeout_ms);
-		if (ae)
-			rd_kafka_error_destroy(ae);
-	}
-	if (rk)
-		rd_kafka_destroy(rk);
 	json_decref(ev_req);
 	json_decref(ev_dec);
-	free(ap_topic);
 	free(del_topic);
-	free(txid);
 	gx_request_eval_free(&re);
 	gx_catalog_destroy(cat);
 	gx_schemas_destroy(schemas);
@@ -2067,6 +2084,293 @@ static int cmd_rejected(struct ctl *x, int argc, char **argv)
 	return rc;
 }
 
+/* ================= approve, deny, revoke ================= */
+
+/* Catalogue and approvals as they stand, for a provider's decision. */
+struct decision_state {
+	gx_schemas_t *schemas;
+	gx_catalog_t *cat;
+	gx_approvals_t *ap;
+};
+
+static void decision_state_free(struct decision_state *d)
+{
+	gx_approvals_destroy(d->ap);
+	gx_catalog_destroy(d->cat);
+	gx_schemas_destroy(d->schemas);
+}
+
+static int decision_state_load(struct ctl *x, struct decision_state *d)
+{
+	int rc;
+	memset(d, 0, sizeof(*d));
+	if ((rc = ctl_configure(x)) || (rc = load_schemas(&d->schemas)))
+		return rc;
+	d->cat = gx_catalog_new(d->schemas);
+	d->ap = gx_approvals_new();
+	if ((rc = load_state(x, "catalog", on_catalog, d->cat)) ||
+	    (rc = load_state(x, "approvals", on_approval, d->ap)))
+		return rc;
+	return GX_EXIT_OK;
+}
+
+/*
+ * Only the item's provider decides on requests for it and revokes its
+ * grants (art. 13). Refused with exit 2; nothing is written.
+ */
+static int check_provider(struct ctl *x, const struct decision_state *d,
+			  const char *item_id, const char *by,
+			  const gx_cat_item_t **item)
+{
+	*item = gx_catalog_get(d->cat, item_id);
+	if (!*item)
+		return fail_usage(x, "item %s is no longer in the catalogue; "
+				  "nothing was recorded", item_id);
+	if (strcmp((*item)->provider, by))
+		return fail_usage(x, "%s is not the provider of item %s (%s is); "
+				  "only the provider may decide; nothing was "
+				  "recorded", by, item_id, (*item)->provider);
+	return GX_EXIT_OK;
+}
+
+/* Parse the options shared by approve, deny and revoke. */
+struct decision_opts {
+	const char *target;	/* REQ or GRANT */
+	const char *by, *fields, *until, *reason;
+	long partitions, replication;
+};
+
+static int parse_decision(struct ctl *x, int argc, char **argv,
+			  struct decision_opts *o, int want_reason)
+{
+	static const struct option opts[] = {
+	    {"by", required_argument, NULL, 'Y'},
+	    {"fields", required_argument, NULL, 'F'},
+	    {"until", required_argument, NULL, 'T'},
+	    {"reason", required_argument, NULL, 'W'},
+	    {"partitions", required_argument, NULL, 'P'},
+	    {"replication", required_argument, NULL, 'R'},
+	    COMMON_LONG,
+	    {NULL, 0, NULL, 0}};
+	char err[512];
+	int c, rc;
+	memset(o, 0, sizeof(*o));
+	o->partitions = 3;
+	o->replication = 1;
+	/* The request or grant usually comes first: approve REQ --by P. */
+	if (argc > 1 && argv[1][0] != '-') {
+		o->target = argv[1];
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+		switch (c) {
+		case 'Y': o->by = optarg; break;
+		case 'F': o->fields = optarg; break;
+		case 'T': o->until = optarg; break;
+		case 'W': o->reason = optarg; break;
+		case 'P':
+			if ((rc = opt_int(x, "--partitions", optarg, 1, 10000,
+					  &o->partitions)))
+				return rc;
+			break;
+		case 'R':
+			if ((rc = opt_int(x, "--replication", optarg, 1, 32767,
+					  &o->replication)))
+				return rc;
+			break;
+		default:
+			if ((rc = common_opt(x, c, argv)) >= 0)
+				return rc;
+		}
+	}
+	if (!o->target && optind < argc)
+		o->target = argv[optind++];
+	if (!o->target)
+		return fail_usage(x, "which %s? (see govexctl help)",
+				  strcmp(x->cmd, "revoke") ? "request" : "grant");
+	if (optind < argc)
+		return fail_usage(x, "unexpected argument '%s'", argv[optind]);
+	if (!o->by || !*o->by)
+		return fail_usage(x, "--by AGENCY is required: the provider deciding");
+	if (gx_check_code("--by", o->by, err, sizeof(err)))
+		return fail_usage(x, "%s", err);
+	if (want_reason && (!o->reason || !*o->reason))
+		return fail_usage(x, "--reason is required and must not be empty");
+	if (!want_reason && o->reason)
+		return fail_usage(x, "--reason is not an option of %s", x->cmd);
+	if (want_reason && (o->fields || o->until))
+		return fail_usage(x, "--fields and --until are options of approve");
+	return -1;
+}
+
+static int cmd_approve(struct ctl *x, int argc, char **argv)
+{
+	struct decision_opts o;
+	struct decision_state d;
+	int rc = parse_decision(x, argc, argv, &o, 0);
+	if (rc >= 0)
+		return rc;
+	int64_t now = gx_now_ms(), until = 0;
+	if (o.until) {
+		if (gx_parse_time_ms(o.until, &until))
+			return fail_usage(x, "--until: expected YYYY-MM-DD or an RFC "
+					  "3339 time, got '%s'", o.until);
+		if (until <= now)
+			return fail_usage(x, "--until %s is not in the future", o.until);
+	}
+	gx_strv_t fields;
+	gx_strv_init(&fields);
+	json_t *ev = NULL;
+	char *del_topic = NULL;
+	if ((rc = decision_state_load(x, &d)))
+		goto out;
+	const gx_request_t *req = gx_approvals_request(d.ap, o.target);
+	const gx_cat_item_t *item;
+	if (!req) {
+		rc = fail_usage(x, "no request %s", o.target);
+		goto out;
+	}
+	if ((rc = check_provider(x, &d, req->item, o.by, &item)))
+		goto out;
+	if (req->state != GX_REQ_PENDING) {
+		rc = fail_usage(x, "request %s is already %s", o.target,
+				req_state_name(req->state));
+		goto out;
+	}
+	/* Narrow, never widen; never a field the catalogue does not share. */
+	if (o.fields)
+		gx_strv_split(&fields, o.fields);
+	const gx_strv_t *asked = o.fields ? &fields : &req->fields;
+	gx_strv_t granted;
+	gx_strv_init(&granted);
+	for (size_t i = 0; i < asked->n; i++) {
+		const gx_cat_field_t *cf = gx_cat_item_field(item, asked->v[i]);
+		if (!gx_strv_contains(&req->fields, asked->v[i])) {
+			rc = fail_usage(x, "field %s was not requested; an approval "
+					"may narrow a request, not widen it", asked->v[i]);
+			gx_strv_free(&granted);
+			goto out;
+		}
+		if (!cf || cf->share == GX_SHARE_NONE) {
+			if (o.fields) {
+				rc = fail_usage(x, "field %s is not shared (%s)",
+						asked->v[i], cf && cf->legal_basis
+						? cf->legal_basis : "not in the catalogue item");
+				gx_strv_free(&granted);
+				goto out;
+			}
+			continue; /* refused at request time already */
+		}
+		if (!gx_strv_contains(&granted, asked->v[i]))
+			gx_strv_push(&granted, asked->v[i]);
+	}
+	if (!granted.n) {
+		gx_strv_free(&granted);
+		rc = fail_usage(x, "nothing left to grant; use deny");
+		goto out;
+	}
+	if (req->until_ms && (!until || until > req->until_ms))
+		until = req->until_ms; /* never longer than asked for */
+	char gid[37];
+	gx_uuid(gid);
+	ev = gx_event_approve(req->id, gid, &granted, until, 0, o.by, now);
+	del_topic = gx_topic_deliver(x->cc.prefix, req->consumer, item->lib->name);
+	rc = write_events(x, req->id, &ev, 1, del_topic, o.partitions, o.replication);
+	if (!rc) {
+		char *f = gx_strv_join(&granted, ", ");
+		char ubuf[40] = "open-ended";
+		if (until)
+			gx_fmt_time_ms(until, ubuf, sizeof(ubuf));
+		printf("%s\n", gid);
+		fflush(stdout);
+		fprintf(stderr, "granted to %s: %s (until %s)\n", req->consumer, f, ubuf);
+		gx_log(GX_LOG_INFO, "request_approved", "request_id=%s grant_id=%s by=%s",
+		       req->id, gid, o.by);
+		free(f);
+	}
+	gx_strv_free(&granted);
+out:
+	json_decref(ev);
+	free(del_topic);
+	gx_strv_free(&fields);
+	decision_state_free(&d);
+	return rc;
+}
+
+static int cmd_deny(struct ctl *x, int argc, char **argv)
+{
+	struct decision_opts o;
+	struct decision_state d;
+	const gx_cat_item_t *item;
+	int rc = parse_decision(x, argc, argv, &o, 1);
+	if (rc >= 0)
+		return rc;
+	json_t *ev = NULL;
+	if ((rc = decision_state_load(x, &d)))
+		goto out;
+	const gx_request_t *req = gx_approvals_request(d.ap, o.target);
+	if (!req) {
+		rc = fail_usage(x, "no request %s", o.target);
+		goto out;
+	}
+	if ((rc = check_provider(x, &d, req->item, o.by, &item)))
+		goto out;
+	if (req->state != GX_REQ_PENDING) {
+		rc = fail_usage(x, "request %s is already %s", o.target,
+				req_state_name(req->state));
+		goto out;
+	}
+	ev = gx_event_deny(req->id, o.reason, o.by, gx_now_ms());
+	rc = write_events(x, req->id, &ev, 1, NULL, 0, 0);
+	if (!rc) {
+		fprintf(stderr, "request %s of %s denied\n", req->id, req->consumer);
+		gx_log(GX_LOG_INFO, "request_denied", "request_id=%s by=%s", req->id,
+		       o.by);
+	}
+out:
+	json_decref(ev);
+	decision_state_free(&d);
+	return rc;
+}
+
+static int cmd_revoke(struct ctl *x, int argc, char **argv)
+{
+	struct decision_opts o;
+	struct decision_state d;
+	const gx_cat_item_t *item;
+	int rc = parse_decision(x, argc, argv, &o, 1);
+	if (rc >= 0)
+		return rc;
+	json_t *ev = NULL;
+	if ((rc = decision_state_load(x, &d)))
+		goto out;
+	const gx_grant_t *g = gx_approvals_grant(d.ap, o.target);
+	if (!g) {
+		rc = fail_usage(x, "no grant %s", o.target);
+		goto out;
+	}
+	if ((rc = check_provider(x, &d, g->item, o.by, &item)))
+		goto out;
+	if (g->revoked) {
+		rc = fail_usage(x, "grant %s is already revoked", o.target);
+		goto out;
+	}
+	ev = gx_event_revoke(g->request_id, g->id, o.reason, o.by, gx_now_ms());
+	rc = write_events(x, g->request_id, &ev, 1, NULL, 0, 0);
+	if (!rc) {
+		fprintf(stderr, "grant %s of %s revoked; the broker stops releasing "
+				"under it once it has read this\n", g->id, g->consumer);
+		gx_log(GX_LOG_INFO, "grant_revoked", "grant_id=%s by=%s", g->id, o.by);
+	}
+out:
+	json_decref(ev);
+	decision_state_free(&d);
+	return rc;
+}
+
 /* ================= secret ================= */
 
 static int cmd_secret(struct ctl *x, int argc, char **argv)
@@ -2108,6 +2412,8 @@ static const struct {
     {"request", cmd_request},	{"requests", cmd_requests},
     {"grants", cmd_grants},	{"consume", cmd_consume},
     {"rejected", cmd_rejected}, {"secret", cmd_secret},
+    {"approve", cmd_approve},	{"deny", cmd_deny},
+    {"revoke", cmd_revoke},
     {"help", cmd_help},
 };
 

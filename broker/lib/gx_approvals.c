@@ -44,6 +44,8 @@ static void grant_free(void *p)
 	gx_strv_free(&g->fields);
 	free(g->purpose);
 	free(g->approved_by);
+	free(g->revoked_by);
+	free(g->revoke_reason);
 	free(g);
 }
 
@@ -235,7 +237,21 @@ gx_err_t gx_approvals_apply(gx_approvals_t *ap, const void *value, size_t len,
 		if (!g->revoked) {
 			g->revoked = 1;
 			g->revoked_at_ms = jms(e, "at");
+			g->revoked_by = gx_strdup(actor);
+			g->revoke_reason = gx_strdup(js(e, "reason") ?: "");
 		}
+	} else if (!strcmp(type, "expire")) {
+		const char *gid = js(e, "grant_id");
+		gx_grant_t *g = gid ? gx_map_get(ap->grants, gid) : NULL;
+		if (!g || strcmp(g->request_id, rid) || !g->until_ms ||
+		    jms(e, "at") < g->until_ms) {
+			err = gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+					"approvals offset %lld: expire of unknown "
+					"grant or before its end date",
+					(long long)offset);
+			goto out;
+		}
+		g->expired_noted = 1;
 	} else {
 		err = gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				"approvals offset %lld: unknown event type '%s'",
@@ -339,5 +355,41 @@ json_t *gx_event_approve(const char *request_id, const char *grant_id,
 	json_object_set_new(e, "automatic", json_boolean(automatic));
 	json_object_set_new(e, "actor", json_string(actor));
 	json_object_set_new(e, "at", json_integer(at_ms));
+	return e;
+}
+
+static json_t *event(const char *type, const char *request_id,
+		     const char *actor, int64_t at_ms)
+{
+	json_t *e = json_object();
+	json_object_set_new(e, "type", json_string(type));
+	json_object_set_new(e, "request_id", json_string(request_id));
+	json_object_set_new(e, "actor", json_string(actor));
+	json_object_set_new(e, "at", json_integer(at_ms));
+	return e;
+}
+
+json_t *gx_event_deny(const char *request_id, const char *reason,
+		      const char *actor, int64_t at_ms)
+{
+	json_t *e = event("deny", request_id, actor, at_ms);
+	json_object_set_new(e, "reason", json_string(reason));
+	return e;
+}
+
+json_t *gx_event_revoke(const char *request_id, const char *grant_id,
+			const char *reason, const char *actor, int64_t at_ms)
+{
+	json_t *e = event("revoke", request_id, actor, at_ms);
+	json_object_set_new(e, "grant_id", json_string(grant_id));
+	json_object_set_new(e, "reason", json_string(reason));
+	return e;
+}
+
+json_t *gx_event_expire(const char *request_id, const char *grant_id,
+			int64_t at_ms)
+{
+	json_t *e = event("expire", request_id, "govex", at_ms);
+	json_object_set_new(e, "grant_id", json_string(grant_id));
 	return e;
 }

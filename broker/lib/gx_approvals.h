@@ -10,6 +10,7 @@
  *    "until":MS|null,"automatic":true|false,"actor":A,"at":MS}
  *   {"type":"deny","request_id":R,"reason":T,"actor":A,"at":MS}
  *   {"type":"revoke","request_id":R,"grant_id":G,"reason":T,"actor":A,"at":MS}
+ *   {"type":"expire","request_id":R,"grant_id":G,"actor":"govex","at":MS}
  * Times are ms since the epoch. Grants are indexed by item so the broker's
  * per-record lookup does not grow with the number of grants elsewhere.
  */
@@ -54,6 +55,9 @@ typedef struct gx_grant {
 	char *approved_by;
 	int revoked;
 	int64_t revoked_at_ms;
+	char *revoked_by;
+	char *revoke_reason;
+	int expired_noted;	/* an expire event was recorded */
 	int64_t offset;		/* approvals offset of the approve event */
 } gx_grant_t;
 
@@ -90,6 +94,14 @@ json_t *gx_event_request(const char *request_id, const char *consumer,
 			 const char *item, const gx_strv_t *fields,
 			 const char *purpose, const char *basis,
 			 int64_t until_ms, int64_t at_ms);
+json_t *gx_event_deny(const char *request_id, const char *reason,
+		      const char *actor, int64_t at_ms);
+json_t *gx_event_revoke(const char *request_id, const char *grant_id,
+			const char *reason, const char *actor, int64_t at_ms);
+/* The exchange's note that a grant reached its end date (audit trail;
+ * the end date itself already stops releases). */
+json_t *gx_event_expire(const char *request_id, const char *grant_id,
+			int64_t at_ms);
 json_t *gx_event_approve(const char *request_id, const char *grant_id,
 			 const gx_strv_t *fields, int64_t until_ms,
 			 int automatic, const char *actor, int64_t at_ms);

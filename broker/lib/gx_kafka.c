@@ -191,6 +191,9 @@ gx_err_t gx_state_reader_new(const gx_conf_t *conf, const char *brokers,
 	    "enable.auto.offset.store", "false",
 	    "isolation.level", "read_committed",
 	    "enable.partition.eof", "true",
+	    /* A revoke must reach the broker promptly: do not let the
+	     * fetcher sit on an idle state topic for the default 500 ms. */
+	    "fetch.wait.max.ms", "50",
 	    NULL};
 	char err[512];
 	rd_kafka_conf_t *kc;

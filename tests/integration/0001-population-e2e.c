@@ -16,102 +16,7 @@
 
 #include "gx.h"
 #include "itest.h"
-
-/* citizen_id and address conditional, marital_status not shared. */
-static const char catalog_fmt[] =
-    "[{\"item\": \"%s\", \"name\": \"人口基础信息\", \"library\": \"population\","
-    "  \"provider\": \"SX-GA\", \"provider_name\": \"山西省公安厅\","
-    "  \"update_period\": \"daily\", \"format\": \"avro\", \"fields\": ["
-    "  {\"name\": \"citizen_id\", \"share\": \"conditional\","
-    "   \"legal_basis\": \"《中华人民共和国居民身份证法》第十九条\"},"
-    "  {\"name\": \"name\", \"share\": \"unconditional\"},"
-    "  {\"name\": \"sex\", \"share\": \"unconditional\"},"
-    "  {\"name\": \"ethnicity\", \"share\": \"unconditional\"},"
-    "  {\"name\": \"birth_date\", \"share\": \"unconditional\"},"
-    "  {\"name\": \"division_code\", \"share\": \"unconditional\"},"
-    "  {\"name\": \"address\", \"share\": \"conditional\","
-    "   \"legal_basis\": \"《个人信息保护法》第十三条\"},"
-    "  {\"name\": \"marital_status\", \"share\": \"none\","
-    "   \"legal_basis\": \"《婚姻登记条例》第二条\"},"
-    "  {\"name\": \"education\", \"share\": \"unconditional\"},"
-    "  {\"name\": \"status\", \"share\": \"unconditional\"},"
-    "  {\"name\": \"updated_at\", \"share\": \"unconditional\"}]}]";
-
-static const char *surnames[] = {"王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"};
-static const char *statuses[] = {"ALIVE", "DECEASED", "MOVED"};
-
-struct row {
-	char id[19];
-	char name[64];
-	char sex[2];
-	char eth[3];
-	char birth[11];
-	char division[7];
-	char address[160];
-	char marital[3];
-	char education[3];
-	const char *status;
-	char updated[32];
-};
-
-static void make_row(unsigned i, struct row *r)
-{
-	it_citizen_id(i, r->id);
-	snprintf(r->name, sizeof(r->name), "%s测试%05u", surnames[i % 10], i);
-	snprintf(r->sex, sizeof(r->sex), "%u", 1 + i % 2);
-	snprintf(r->eth, sizeof(r->eth), "%02u", 1 + i % 56);
-	snprintf(r->birth, sizeof(r->birth), "%.4s-%.2s-%.2s", r->id + 6,
-		 r->id + 10, r->id + 12);
-	snprintf(r->division, sizeof(r->division), "140105");
-	/* Commas, quotes and, every 97th row, a newline inside the address. */
-	snprintf(r->address, sizeof(r->address),
-		 "山西省太原市小店区\"平阳路\"%u号,%u单元%s%u室", i % 300, i % 9,
-		 i % 97 == 0 ? "\r\n" : "", i % 40);
-	if (i % 5)
-		snprintf(r->marital, sizeof(r->marital), "%s", i % 2 ? "10" : "20");
-	else
-		r->marital[0] = '\0';
-	if (i % 7)
-		snprintf(r->education, sizeof(r->education), "%02u", 10 + i % 80);
-	else
-		r->education[0] = '\0';
-	r->status = statuses[i % 3];
-	snprintf(r->updated, sizeof(r->updated), "2024-%02u-%02uT%02u:%02u:%02u.000Z",
-		 1 + i % 12, 1 + i % 28, i % 24, i % 60, (i / 60) % 60);
-}
-
-/* CSV field quoting per RFC 4180. */
-static void put_field(gx_buf_t *b, const char *s, int last)
-{
-	gx_buf_putc(b, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			gx_buf_putc(b, '"');
-		gx_buf_putc(b, *s);
-	}
-	gx_buf_putc(b, '"');
-	gx_buf_append(b, last ? "\r\n" : ",", last ? 2 : 1);
-}
-
-static void write_csv(const char *path, unsigned n)
-{
-	gx_buf_t b;
-	gx_buf_init(&b);
-	gx_buf_append(&b, "\xEF\xBB\xBF", 3);
-	gx_buf_printf(&b, "citizen_id,name,sex,ethnicity,birth_date,division_code,"
-			  "address,marital_status,education,status,updated_at\r\n");
-	for (unsigned i = 0; i < n; i++) {
-		struct row r;
-		make_row(i, &r);
-		gx_buf_printf(&b, "%s,%s,%s,%s,%s,%s,", r.id, r.name, r.sex, r.eth,
-			      r.birth, r.division);
-		put_field(&b, r.address, 0);
-		gx_buf_printf(&b, "%s,%s,%s,%s\r\n", r.marital, r.education,
-			      r.status, r.updated);
-	}
-	it_write(path, b.data, b.len);
-	gx_buf_free(&b);
-}
+#include "itest_population.h"
 
 static void expect_str(json_t *rec, const char *field, const char *want)
 {
@@ -129,9 +34,7 @@ Test(e2e, ten_thousand_rows_reach_only_the_granted_consumer, .timeout = 600)
 {
 	const char *P = "e2e";
 	const unsigned N = 10000;
-	char catalog[4096];
-	snprintf(catalog, sizeof(catalog), catalog_fmt, "POP-E2E");
-	it_setup(P, catalog);
+	it_setup(P, it_population_catalog("POP-E2E"));
 
 	/* An unconditional request is granted at once. */
 	const char *req[] = {"request", "--consumer", "SX-MZ", "--item", "POP-E2E",
@@ -146,7 +49,7 @@ Test(e2e, ten_thousand_rows_reach_only_the_granted_consumer, .timeout = 600)
 	pid_t broker = it_broker(P);
 
 	char *csv = it_path("e2e.csv");
-	write_csv(csv, N);
+	it_population_csv(csv, 0, N);
 	const char *aargs[] = {"--provider", "SX-GA", "--item", "POP-E2E", "--csv", csv, NULL};
 	o = it_run(P, "govex-adapter", aargs);
 	cr_assert_eq(o.status, 0, "adapter failed: %d (see %s/%s.govex-adapter.log)", o.status, it_tmp(), P);
@@ -170,7 +73,7 @@ Test(e2e, ten_thousand_rows_reach_only_the_granted_consumer, .timeout = 600)
 	json_array_foreach(recs, i, rec) {
 		const char *name = json_string_value(json_object_get(rec, "name"));
 		cr_assert(name, "record %zu has no name", i);
-		unsigned idx = (unsigned)atoi(name + strlen(name) - 5);
+		unsigned idx = it_row_index(name);
 		cr_assert(idx < N && !seen[idx], "row %u delivered twice or unknown", idx);
 		seen[idx] = 1;
 		struct row r;
@@ -259,9 +162,7 @@ Test(e2e, ten_thousand_rows_reach_only_the_granted_consumer, .timeout = 600)
 Test(e2e, bad_rows_are_rejected_with_their_line_and_the_rest_flows, .timeout = 300)
 {
 	const char *P = "bad";
-	char catalog[4096];
-	snprintf(catalog, sizeof(catalog), catalog_fmt, "POP-BAD");
-	it_setup(P, catalog);
+	it_setup(P, it_population_catalog("POP-BAD"));
 	const char *req[] = {"request", "--consumer", "SX-MZ", "--item", "POP-BAD",
 			     "--fields", "name,birth_date", "--purpose", "核验",
 			     "--basis", "《社会救助暂行办法》", NULL};

@@ -69,9 +69,39 @@ static void child_stderr(const char *prefix, const char *prog)
 	}
 }
 
+static long file_size(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fclose(f);
+	return n;
+}
+
+static char *file_tail(const char *path, long from)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return strdup("");
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f) - from;
+	if (n < 0)
+		n = 0;
+	char *s = malloc((size_t)n + 1);
+	fseek(f, from, SEEK_SET);
+	n = (long)fread(s, 1, (size_t)n, f);
+	s[n] = '\0';
+	fclose(f);
+	return s;
+}
+
 itest_out_t it_run(const char *prefix, const char *prog, const char *const *args)
 {
-	char pp[512], ps[256];
+	char pp[512], ps[256], log[512];
+	snprintf(log, sizeof(log), "%s/%s.%s.log", it_tmp(), prefix, prog);
+	long before = file_size(log);
 	char **argv = build_argv(prefix, prog, args, pp, sizeof(pp), ps, sizeof(ps));
 	int fds[2];
 	cr_assert(pipe(fds) == 0);
@@ -86,7 +116,7 @@ itest_out_t it_run(const char *prefix, const char *prog, const char *const *args
 		_exit(127);
 	}
 	close(fds[1]);
-	itest_out_t o = {NULL, 0, 0};
+	itest_out_t o = {NULL, 0, NULL, 0};
 	size_t cap = 0;
 	for (;;) {
 		if (o.len + 65536 > cap) {
@@ -105,6 +135,7 @@ itest_out_t it_run(const char *prefix, const char *prog, const char *const *args
 	int st;
 	waitpid(pid, &st, 0);
 	o.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	o.err = file_tail(log, before);
 	free(argv);
 	return o;
 }
@@ -112,7 +143,8 @@ itest_out_t it_run(const char *prefix, const char *prog, const char *const *args
 void it_out_free(itest_out_t *o)
 {
 	free(o->out);
-	o->out = NULL;
+	free(o->err);
+	o->out = o->err = NULL;
 }
 
 pid_t it_spawn(const char *prefix, const char *prog, const char *const *args)

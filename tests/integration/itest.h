@@ -14,6 +14,7 @@
 typedef struct itest_out {
 	char *out;	/* stdout */
 	size_t len;
+	char *err;	/* what the program wrote to stderr in this run */
 	int status;	/* exit status, or 128+signal */
 } itest_out_t;
 
