@@ -96,6 +96,8 @@ struct broker {
 	char *approvals_topic;
 	gx_map_t *topics_ready;	/* delivery topics known to exist */
 	avro_value_t *ingest_vals, *deliver_vals; /* per library */
+	gx_decision_t *best;	/* per-record scratch: one per consumer */
+	size_t best_cap;
 	gx_buf_t buf;
 	unsigned char secret[GX_SECRET_MAX];
 	size_t secret_len;
@@ -276,38 +278,39 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 	}
 
 	/* One release per consumer: under the live grant that releases the
-	 * most fields (ties: the smallest grant id, so replay agrees). */
+	 * most fields (ties: the smallest grant id, so replay agrees). The
+	 * index holds only grants in play, grouped by consumer, so the cost
+	 * is the number of grants on this item, whatever the total. */
 	int64_t now = gx_now_ms();
 	size_t n;
-	const gx_grant_t *const *grants =
-	    gx_approvals_grants_for_item(b->ap, item->id, &n);
-	gx_decision_t *best = n ? gx_calloc(n, sizeof(*best)) : NULL;
+	const gx_consumer_grants_t *const *cons =
+	    gx_approvals_consumers_for_item(b->ap, item->id, &n);
+	if (n > b->best_cap) {
+		b->best_cap = n;
+		b->best = gx_realloc(b->best, n * sizeof(*b->best));
+	}
+	gx_decision_t *best = b->best;
 	size_t nbest = 0;
 	for (size_t i = 0; i < n; i++) {
-		gx_decision_t d;
-		gx_policy_eval(item, grants[i], now, &d);
-		if (!d.released)
-			continue;
-		size_t j;
-		for (j = 0; j < nbest; j++)
-			if (!strcmp(best[j].grant->consumer, grants[i]->consumer))
-				break;
-		if (j == nbest) {
-			best[nbest++] = d;
-		} else {
-			int a = popcount64(d.released),
-			    c = popcount64(best[j].released);
-			if (a > c || (a == c && strcmp(d.grant->id,
-							best[j].grant->id) < 0))
-				best[j] = d;
+		gx_decision_t top = {0};
+		for (size_t j = 0; j < cons[i]->n; j++) {
+			gx_decision_t d;
+			gx_policy_eval(item, cons[i]->grants[j], now, &d);
+			if (!d.released)
+				continue;
+			int a = popcount64(d.released), c = popcount64(top.released);
+			if (!top.released || a > c ||
+			    (a == c && strcmp(d.grant->id, top.grant->id) < 0))
+				top = d;
 		}
+		if (top.released)
+			best[nbest++] = top;
 	}
 	avro_value_t payload;
 	const char *key = NULL;
 	size_t klen = 0;
 	if (gx_record_payload(ing, &payload, err, sizeof(err)) ||
 	    gx_record_subject(lib, &payload, &key, &klen, err, sizeof(err))) {
-		free(best);
 		reject(b, m, "undecodable", err, &env);
 		return;
 	}
@@ -338,7 +341,6 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 		free(t);
 		b->released++;
 	}
-	free(best);
 }
 
 static int fatal_txn(rd_kafka_error_t *e, const char *what);
@@ -747,6 +749,7 @@ out:
 		avro_value_decref(&b.ingest_vals[i]);
 		avro_value_decref(&b.deliver_vals[i]);
 	}
+	free(b.best);
 	free(b.ingest_vals);
 	free(b.deliver_vals);
 	gx_catalog_destroy(b.cat);

@@ -14,10 +14,18 @@ struct grant_list {
 	size_t n, cap;
 };
 
+/* Consumers in play on one item. */
+struct consumer_list {
+	gx_consumer_grants_t **v;
+	size_t n, cap;
+};
+
 struct gx_approvals {
 	gx_map_t *requests;	/* id -> gx_request_t */
 	gx_map_t *grants;	/* id -> gx_grant_t */
-	gx_map_t *by_item;	/* item -> struct grant_list */
+	gx_map_t *by_item;	/* item -> struct grant_list (all grants) */
+	gx_map_t *in_play;	/* item -> struct consumer_list */
+	gx_map_t *slots;	/* "item\x1fconsumer" -> gx_consumer_grants_t */
 	int64_t offset;
 };
 
@@ -56,12 +64,76 @@ static void list_free(void *p)
 	free(l);
 }
 
+static void consumer_list_free(void *p)
+{
+	struct consumer_list *l = p;
+	free(l->v);
+	free(l);
+}
+
+static void slot_free(void *p)
+{
+	gx_consumer_grants_t *cg = p;
+	free(cg->consumer);
+	free(cg->grants);
+	free(cg);
+}
+
+static char *slot_key(const char *item, const char *consumer)
+{
+	return gx_asprintf("%s\x1f%s", item, consumer);
+}
+
+/* Put an approved grant in play. */
+static void play(gx_approvals_t *ap, gx_grant_t *g)
+{
+	char *k = slot_key(g->item, g->consumer);
+	gx_consumer_grants_t *cg = gx_map_get(ap->slots, k);
+	if (!cg) {
+		cg = gx_calloc(1, sizeof(*cg));
+		cg->consumer = gx_strdup(g->consumer);
+		gx_map_put(ap->slots, k, cg);
+		struct consumer_list *l = gx_map_get(ap->in_play, g->item);
+		if (!l) {
+			l = gx_calloc(1, sizeof(*l));
+			gx_map_put(ap->in_play, g->item, l);
+		}
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 4;
+			l->v = gx_realloc(l->v, l->cap * sizeof(*l->v));
+		}
+		l->v[l->n++] = cg;
+	}
+	free(k);
+	if (cg->n == cg->cap) {
+		cg->cap = cg->cap ? cg->cap * 2 : 2;
+		cg->grants = gx_realloc(cg->grants, cg->cap * sizeof(*cg->grants));
+	}
+	cg->grants[cg->n++] = g;
+}
+
+/* Take a revoked grant out of play (its consumer's slot stays, maybe
+ * empty: slots are few, one per consumer and item ever granted). */
+static void unplay(gx_approvals_t *ap, const gx_grant_t *g)
+{
+	char *k = slot_key(g->item, g->consumer);
+	gx_consumer_grants_t *cg = gx_map_get(ap->slots, k);
+	free(k);
+	for (size_t i = 0; cg && i < cg->n; i++)
+		if (cg->grants[i] == g) {
+			cg->grants[i] = cg->grants[--cg->n];
+			break;
+		}
+}
+
 gx_approvals_t *gx_approvals_new(void)
 {
 	gx_approvals_t *ap = gx_calloc(1, sizeof(*ap));
 	ap->requests = gx_map_new();
 	ap->grants = gx_map_new();
 	ap->by_item = gx_map_new();
+	ap->in_play = gx_map_new();
+	ap->slots = gx_map_new();
 	ap->offset = -1;
 	return ap;
 }
@@ -71,6 +143,8 @@ void gx_approvals_destroy(gx_approvals_t *ap)
 	if (!ap)
 		return;
 	gx_map_destroy(ap->by_item, list_free);
+	gx_map_destroy(ap->in_play, consumer_list_free);
+	gx_map_destroy(ap->slots, slot_free);
 	gx_map_destroy(ap->grants, grant_free);
 	gx_map_destroy(ap->requests, request_free);
 	free(ap);
@@ -212,6 +286,7 @@ gx_err_t gx_approvals_apply(gx_approvals_t *ap, const void *value, size_t len,
 			l->v = gx_realloc(l->v, l->cap * sizeof(*l->v));
 		}
 		l->v[l->n++] = g;
+		play(ap, g);
 		req->state = GX_REQ_GRANTED;
 	} else if (!strcmp(type, "deny")) {
 		if (!req || req->state != GX_REQ_PENDING) {
@@ -239,6 +314,7 @@ gx_err_t gx_approvals_apply(gx_approvals_t *ap, const void *value, size_t len,
 			g->revoked_at_ms = jms(e, "at");
 			g->revoked_by = gx_strdup(actor);
 			g->revoke_reason = gx_strdup(js(e, "reason") ?: "");
+			unplay(ap, g);
 		}
 	} else if (!strcmp(type, "expire")) {
 		const char *gid = js(e, "grant_id");
@@ -287,6 +363,15 @@ const gx_grant_t *const *gx_approvals_grants_for_item(const gx_approvals_t *ap,
 	struct grant_list *l = gx_map_get(ap->by_item, item);
 	*n = l ? l->n : 0;
 	return l ? (const gx_grant_t *const *)l->v : NULL;
+}
+
+const gx_consumer_grants_t *const *
+gx_approvals_consumers_for_item(const gx_approvals_t *ap, const char *item,
+				size_t *n)
+{
+	struct consumer_list *l = gx_map_get(ap->in_play, item);
+	*n = l ? l->n : 0;
+	return l ? (const gx_consumer_grants_t *const *)l->v : NULL;
 }
 
 int gx_grant_live(const gx_grant_t *g, int64_t now_ms)

@@ -80,6 +80,23 @@ const gx_grant_t *gx_approvals_grant(const gx_approvals_t *ap, const char *id);
 const gx_grant_t *const *gx_approvals_grants_for_item(const gx_approvals_t *ap,
 						      const char *item,
 						      size_t *n);
+/* The unrevoked grants one consumer holds on one item. */
+typedef struct gx_consumer_grants {
+	char *consumer;
+	const gx_grant_t **grants;	/* not revoked (possibly expired) */
+	size_t n, cap;
+} gx_consumer_grants_t;
+
+/*
+ * The consumers holding unrevoked grants on item, each with its grants: what
+ * the broker evaluates for every record of the item. Revoked grants leave
+ * this index at once, so its size is the number of grants in play on the
+ * item, not the history.
+ */
+const gx_consumer_grants_t *const *
+gx_approvals_consumers_for_item(const gx_approvals_t *ap, const char *item,
+				size_t *n);
+
 /* Live: not revoked, from <= now, and now < until (when set). */
 int gx_grant_live(const gx_grant_t *g, int64_t now_ms);
 

@@ -534,3 +534,40 @@ Test(approvals, approve_may_narrow_but_never_widen)
 	cr_assert_eq(g->revoked, 0);
 	gx_approvals_destroy(ap);
 }
+
+Test(approvals, grants_in_play_are_grouped_by_consumer_and_leave_on_revoke)
+{
+	gx_approvals_t *ap = gx_approvals_new();
+	const char *who[] = {"A", "B", "A"};
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(ev(ap, 2 * i, "{'type':'request','request_id':'R%d','consumer':'%s',"
+					   "'item':'I','fields':['name'],'actor':'%s','at':1}",
+				i, who[i], who[i]), GX_OK);
+		cr_assert_eq(ev(ap, 2 * i + 1, "{'type':'approve','request_id':'R%d',"
+					       "'grant_id':'G%d','fields':['name'],"
+					       "'actor':'P','at':1}", i, i), GX_OK);
+	}
+	size_t n;
+	const gx_consumer_grants_t *const *c = gx_approvals_consumers_for_item(ap, "I", &n);
+	cr_assert_eq(n, 2, "two consumers in play");
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		total += c[i]->n;
+		cr_expect_eq(c[i]->n, strcmp(c[i]->consumer, "A") ? 1 : 2);
+	}
+	cr_expect_eq(total, 3);
+	cr_assert_eq(ev(ap, 6, "{'type':'revoke','request_id':'R0','grant_id':'G0',"
+			       "'reason':'x','actor':'P','at':2}"), GX_OK);
+	c = gx_approvals_consumers_for_item(ap, "I", &n);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(c[i]->consumer, "A")) {
+			cr_expect_eq(c[i]->n, 1);
+			cr_expect_str_eq(c[i]->grants[0]->id, "G2");
+		}
+	/* History keeps every grant. */
+	gx_approvals_grants_for_item(ap, "I", &n);
+	cr_expect_eq(n, 3);
+	cr_assert_null(gx_approvals_consumers_for_item(ap, "other", &n));
+	cr_expect_eq(n, 0);
+	gx_approvals_destroy(ap);
+}
