@@ -14,6 +14,10 @@ if [ "$what" != integration ]; then
     echo "== unit tests"
     "$O/tests/unit-tests" --jobs 2 || status=1
 fi
+if [ "$what" = all ]; then
+    echo "== quick benchmarks (figures only, no assertions)"
+    "$O/bench-policy" --quick || status=1
+fi
 [ "$what" = unit ] && exit $status
 
 echo "== integration tests (real Kafka)"
