@@ -120,6 +120,9 @@ static void usage(struct ctl *x, FILE *out)
 "      print records delivered to consumer C (Ctrl-C stops)\n"
 "  rejected [--json] [--max N] [--idle-exit DURATION]\n"
 "      print what adapters and the broker refused, from the beginning\n"
+"  schema [LIBRARY [--view payload|ingest|delivery]]\n"
+"      the libraries and their fingerprints, or one library's schema\n"
+"      (default: the delivery schema consumers read)\n"
 "  secret new FILE [--bytes N]\n"
 "      create a random secret file with mode 0600 (e.g. the broker's\n"
 "      broker.subject.secret.file); refuses to overwrite\n"
@@ -2371,6 +2374,57 @@ out:
 	return rc;
 }
 
+/* ================= schema ================= */
+
+/* Print a library's payload, ingest or delivery (consumer view) schema as
+ * indented JSON; `schema` alone lists the libraries and fingerprints. */
+static int cmd_schema(struct ctl *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"view", required_argument, NULL, 'V'}, COMMON_LONG, {NULL, 0, NULL, 0}};
+	const char *view = "delivery";
+	int c, rc;
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+		if (c == 'V')
+			view = optarg;
+		else if ((rc = common_opt(x, c, argv)) >= 0)
+			return rc;
+	}
+	if (strcmp(view, "payload") && strcmp(view, "ingest") && strcmp(view, "delivery"))
+		return fail_usage(x, "--view must be payload, ingest or delivery");
+	gx_schemas_t *schemas;
+	if ((rc = load_schemas(&schemas)))
+		return rc;
+	if (optind >= argc) {
+		for (size_t i = 0; i < gx_schemas_count(schemas); i++) {
+			const gx_library_t *lib = gx_schemas_at(schemas, i);
+			printf("%-14s ingest %016llx  delivery %016llx\n", lib->name,
+			       (unsigned long long)lib->ingest_fp,
+			       (unsigned long long)lib->delivery_fp);
+		}
+		gx_schemas_destroy(schemas);
+		return GX_EXIT_OK;
+	}
+	const gx_library_t *lib = gx_schemas_library(schemas, argv[optind]);
+	if (!lib || optind + 1 < argc) {
+		rc = fail_usage(x, lib ? "unexpected argument '%s'" : "no library '%s'",
+				argv[lib ? optind + 1 : optind]);
+		gx_schemas_destroy(schemas);
+		return rc;
+	}
+	const char *text = !strcmp(view, "payload") ? lib->payload_json
+			   : !strcmp(view, "ingest") ? lib->ingest_json
+						     : lib->delivery_json;
+	json_t *j = json_loads(text, 0, NULL);
+	char *out = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("%s\n", out);
+	free(out);
+	json_decref(j);
+	gx_schemas_destroy(schemas);
+	return GX_EXIT_OK;
+}
+
 /* ================= secret ================= */
 
 static int cmd_secret(struct ctl *x, int argc, char **argv)
@@ -2413,7 +2467,7 @@ static const struct {
     {"grants", cmd_grants},	{"consume", cmd_consume},
     {"rejected", cmd_rejected}, {"secret", cmd_secret},
     {"approve", cmd_approve},	{"deny", cmd_deny},
-    {"revoke", cmd_revoke},
+    {"revoke", cmd_revoke},	{"schema", cmd_schema},
     {"help", cmd_help},
 };
 

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uuid/uuid.h>
 
 #include "gx.h"
@@ -296,8 +297,20 @@ gx_err_t gx_state_reader_catch_up(gx_state_reader_t *sr, gx_state_cb cb,
 	int64_t deadline = gx_mono_ms() + timeout_ms;
 	for (int p = 0; p < sr->npart; p++) {
 		int64_t lo, hi;
-		rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-		    sr->rk, sr->topic, p, &lo, &hi, timeout_ms);
+		rd_kafka_resp_err_t e;
+		/* A topic created a moment ago may not have its leader yet. */
+		while ((e = rd_kafka_query_watermark_offsets(
+			    sr->rk, sr->topic, p, &lo, &hi,
+			    (int)(deadline - gx_mono_ms()) > 0
+				? (int)(deadline - gx_mono_ms())
+				: 1)) &&
+		       (e == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+			e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+			e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) &&
+		       gx_mono_ms() < deadline) {
+			struct timespec pause = {0, 100 * 1000 * 1000};
+			nanosleep(&pause, NULL);
+		}
 		if (e)
 			return gx_seterr(errstr, errstr_size, GX_ERR_KAFKA,
 					 "topic %s [%d]: watermarks: %s",

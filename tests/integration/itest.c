@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,6 +155,9 @@ pid_t it_spawn(const char *prefix, const char *prog, const char *const *args)
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
+		/* A failed assertion ends the test's process: take the
+		 * background program with it, never leave it running. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		int devnull = open("/dev/null", O_WRONLY);
 		dup2(devnull, 1);
 		child_stderr(prefix, prog);
@@ -247,4 +251,331 @@ pid_t it_broker(const char *prefix)
 	snprintf(secret, sizeof(secret), "broker.subject.secret.file=%s", path);
 	const char *args[] = {"-o", group, "-o", txn, "-o", secret, NULL};
 	return it_spawn(prefix, "govex-broker", args);
+}
+
+/* ---- reading topics ---- */
+
+#include <glob.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+
+#include "gx_avro.h"
+#include "gx_record.h"
+#include "gx_schema.h"
+
+long it_topic_read(const char *topic, int timeout_ms,
+		   void (*fn)(void *opaque, const rd_kafka_message_t *m),
+		   void *opaque)
+{
+	char err[512];
+	rd_kafka_conf_t *kc = rd_kafka_conf_new();
+	const char *kv[] = {"bootstrap.servers", it_brokers(),
+			    "group.id", "itest-reader",
+			    "enable.auto.commit", "false",
+			    "isolation.level", "read_committed",
+			    "enable.partition.eof", "true",
+			    "log_level", "3", NULL};
+	for (size_t i = 0; kv[i]; i += 2)
+		cr_assert_eq(rd_kafka_conf_set(kc, kv[i], kv[i + 1], err, sizeof(err)),
+			     RD_KAFKA_CONF_OK, "%s", err);
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err));
+	cr_assert(rk, "consumer: %s", err);
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	cr_assert_eq(rd_kafka_metadata(rk, 0, rkt, &md, 10000), 0);
+	rd_kafka_topic_destroy(rkt);
+	cr_assert(md->topic_cnt == 1 && !md->topics[0].err,
+		  "topic %s: %s", topic, rd_kafka_err2str(md->topics[0].err));
+	int np = md->topics[0].partition_cnt;
+	rd_kafka_metadata_destroy(md);
+	int64_t *hi = calloc((size_t)np, sizeof(int64_t));
+	int64_t *eof = calloc((size_t)np, sizeof(int64_t));
+	rd_kafka_topic_partition_list_t *tp = rd_kafka_topic_partition_list_new(np);
+	for (int p = 0; p < np; p++) {
+		int64_t lo;
+		cr_assert_eq(rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi[p],
+							      10000), 0);
+		eof[p] = -1;
+		rd_kafka_topic_partition_list_add(tp, topic, p)->offset =
+		    RD_KAFKA_OFFSET_BEGINNING;
+	}
+	cr_assert_eq(rd_kafka_assign(rk, tp), 0);
+	rd_kafka_topic_partition_list_destroy(tp);
+	long n = 0;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int done = 1;
+		for (int p = 0; p < np; p++)
+			if (eof[p] < hi[p])
+				done = 0;
+		if (done)
+			break;
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		cr_assert(ms < timeout_ms, "topic %s: not read to its end in %d ms",
+			  topic, timeout_ms);
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+		if (!m)
+			continue;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			eof[m->partition] = m->offset;
+		} else {
+			cr_assert(!m->err, "topic %s: %s", topic, rd_kafka_message_errstr(m));
+			n++;
+			if (fn)
+				fn(opaque, m);
+		}
+		rd_kafka_message_destroy(m);
+	}
+	free(hi);
+	free(eof);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return n;
+}
+
+json_t *it_ingest_json(const rd_kafka_message_t *m)
+{
+	/* One set of schemas and one value per library for the whole run. */
+	static gx_schemas_t *schemas;
+	static avro_value_t values[16];
+	static const gx_library_t *libs[16];
+	char err[512];
+	if (!schemas)
+		cr_assert_eq(gx_schemas_new(&schemas, err, sizeof(err)), GX_OK, "%s", err);
+	uint64_t fp;
+	gx_view_t view;
+	if (gx_avro_so_fingerprint(m->payload, m->len, &fp, err, sizeof(err)))
+		return NULL;
+	const gx_library_t *lib = gx_schemas_by_fp(schemas, fp, &view);
+	if (!lib || view != GX_VIEW_INGEST)
+		return NULL;
+	size_t k = 0;
+	while (k < 16 && libs[k] && libs[k] != lib)
+		k++;
+	cr_assert(k < 16);
+	if (!libs[k]) {
+		libs[k] = lib;
+		avro_generic_value_new(lib->ingest_iface, &values[k]);
+	}
+	avro_value_t *v = &values[k], payload;
+	avro_value_reset(v);
+	if (gx_avro_so_decode(m->payload, m->len, v, err, sizeof(err)) ||
+	    gx_record_payload(v, &payload, err, sizeof(err)))
+		return NULL;
+	json_t *o = json_object();
+	for (size_t i = 0; i < lib->nfields; i++) {
+		avro_value_t fv;
+		avro_value_get_by_index(&payload, i, &fv, NULL);
+		json_object_set_new(o, lib->fields[i].name,
+				    gx_field_to_json(&lib->fields[i], &fv));
+	}
+	gx_envelope_t env;
+	if (!gx_ingest_get(v, &env, err, sizeof(err)))
+		json_object_set_new(o, "_source", json_string(env.source));
+	json_object_set_new(o, "_key", json_stringn(m->key ? m->key : "", m->key_len));
+	return o;
+}
+
+long it_log_count(const char *prefix, const char *prog, const char *needle)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.%s.log", it_tmp(), prefix, prog);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char *line = NULL;
+	size_t cap = 0;
+	long n = 0;
+	while (getline(&line, &cap, f) > 0)
+		n += strstr(line, needle) != NULL;
+	free(line);
+	fclose(f);
+	return n;
+}
+
+/* ---- a private PostgreSQL ---- */
+
+/* The newest installed PostgreSQL's program prog. */
+static void pg_bin(const char *prog, char *out, size_t n)
+{
+	glob_t g;
+	char pat[256];
+	snprintf(pat, sizeof(pat), "/usr/lib/postgresql/*/bin/%s", prog);
+	cr_assert(glob(pat, 0, NULL, &g) == 0 && g.gl_pathc > 0,
+		  "no %s: install PostgreSQL (make deps)", pat);
+	snprintf(out, n, "%s", g.gl_pathv[g.gl_pathc - 1]);
+	globfree(&g);
+}
+
+/* In a child: become the postgres user when running as root. */
+static void pg_drop_root(void)
+{
+	if (geteuid() != 0)
+		return;
+	struct passwd *pw = getpwnam("postgres");
+	if (!pw || setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
+		_exit(126);
+}
+
+static int wait_status(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void it_pg_start(it_pg_t *pg)
+{
+	char initdb[256], postgres[256], data[300], log[300];
+	memset(pg, 0, sizeof(*pg));
+	pg_bin("initdb", initdb, sizeof(initdb));
+	pg_bin("postgres", postgres, sizeof(postgres));
+	snprintf(pg->dir, sizeof(pg->dir), "/tmp/govex-pg.XXXXXX");
+	cr_assert(mkdtemp(pg->dir), "mkdtemp: %s", strerror(errno));
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam("postgres");
+		cr_assert(pw, "running as root needs the postgres user (make deps)");
+		cr_assert(chown(pg->dir, pw->pw_uid, pw->pw_gid) == 0);
+	}
+	/* The socket lives in our own directory, so any port number is free. */
+	pg->port = 5432;
+	snprintf(data, sizeof(data), "%s/data", pg->dir);
+	snprintf(log, sizeof(log), "%s/server.log", pg->dir);
+
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		pg_drop_root();
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(initdb, "initdb", "-D", data, "-A", "trust", "-U", "govex",
+		      "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(wait_status(pid), 0, "initdb failed");
+
+	pid_t parent = getpid();
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		pg_drop_root();
+		/* After dropping root, which would clear it: the server (and
+		 * with it its backends) goes when the test's process does. */
+		prctl(PR_SET_PDEATHSIG, SIGQUIT);
+		if (getppid() != parent)
+			_exit(1);
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		char port[16];
+		snprintf(port, sizeof(port), "%d", pg->port);
+		execl(postgres, "postgres", "-D", data, "-k", pg->dir, "-p", port,
+		      "-c", "listen_addresses=", "-c", "fsync=off",
+		      "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		      (char *)NULL);
+		_exit(127);
+	}
+	pg->pid = pid;
+	snprintf(pg->conninfo, sizeof(pg->conninfo),
+		 "host=%s port=%d user=govex dbname=postgres", pg->dir, pg->port);
+	char isready[256], sock[300];
+	pg_bin("pg_isready", isready, sizeof(isready));
+	snprintf(sock, sizeof(sock), "%d", pg->port);
+	for (int i = 0;; i++) {
+		int st;
+		cr_assert(waitpid(pg->pid, &st, WNOHANG) == 0,
+			  "postgres exited; see %s", log);
+		pid_t c = fork();
+		if (c == 0) {
+			int fd = open("/dev/null", O_WRONLY);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			execl(isready, "pg_isready", "-q", "-h", pg->dir, "-p", sock,
+			      "-U", "govex", "-d", "postgres", (char *)NULL);
+			_exit(127);
+		}
+		if (wait_status(c) == 0)
+			break;
+		cr_assert(i < 300, "postgres did not start in 30 s; see %s", log);
+		usleep(100000);
+	}
+}
+
+void it_pg_stop(it_pg_t *pg)
+{
+	if (pg->pid > 0) {
+		int st;
+		kill(pg->pid, SIGINT); /* fast shutdown */
+		for (int i = 0; i < 300; i++) {
+			if (waitpid(pg->pid, &st, WNOHANG) == pg->pid) {
+				pg->pid = 0;
+				break;
+			}
+			usleep(100000);
+		}
+		if (pg->pid > 0) {
+			kill(pg->pid, SIGKILL);
+			waitpid(pg->pid, &st, 0);
+			pg->pid = 0;
+		}
+	}
+	if (pg->dir[0]) {
+		pid_t c = fork();
+		if (c == 0) {
+			execl("/bin/rm", "rm", "-rf", "--", pg->dir, (char *)NULL);
+			_exit(127);
+		}
+		if (c > 0)
+			wait_status(c);
+		pg->dir[0] = '\0';
+	}
+}
+
+char *it_psql(const it_pg_t *pg, const char *sql)
+{
+	static int seq;
+	char psql[256], file[400], port[16];
+	pg_bin("psql", psql, sizeof(psql));
+	snprintf(file, sizeof(file), "%s/q%d-%d.sql", it_tmp(), (int)getpid(), seq++);
+	it_write(file, sql, strlen(sql));
+	snprintf(port, sizeof(port), "%d", pg->port);
+	int fds[2];
+	cr_assert(pipe(fds) == 0);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl(psql, "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+		      "-h", pg->dir, "-p", port, "-U", "govex", "-d", "postgres",
+		      "-f", file, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	gx_buf_t b;
+	gx_buf_init(&b);
+	char chunk[4096];
+	for (;;) {
+		ssize_t r = read(fds[0], chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		gx_buf_append(&b, chunk, (size_t)r);
+	}
+	close(fds[0]);
+	int st = wait_status(pid);
+	unlink(file);
+	cr_assert_eq(st, 0, "psql failed (%d) on: %.300s", st, sql);
+	char *out = strdup(b.data ? gx_buf_cstr(&b) : "");
+	gx_buf_free(&b);
+	return out;
 }
