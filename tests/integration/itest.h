@@ -50,4 +50,53 @@ void it_setup(const char *prefix, const char *catalog_json);
  * subject secret (made on first use). */
 pid_t it_broker(const char *prefix);
 
+
+/* ---- reading topics (librdkafka directly, not through libgovex) ---- */
+
+#include <librdkafka/rdkafka.h>
+
+/*
+ * Read every message of topic, all partitions from the start, with
+ * isolation.level=read_committed, up to each partition's end as it was when
+ * called (waiting at most timeout_ms for an open transaction to end); fn
+ * (may be NULL) is called per message in partition order. Returns how many
+ * messages there were.
+ */
+long it_topic_read(const char *topic, int timeout_ms,
+		   void (*fn)(void *opaque, const rd_kafka_message_t *m),
+		   void *opaque);
+
+/*
+ * Decode an ingest record (Avro single-object encoding, with
+ * gx_avro_so_decode) into a JSON object of its payload fields, plus
+ * "_source" (the envelope's source position) and "_key" (the Kafka key).
+ * NULL if it does not decode.
+ */
+json_t *it_ingest_json(const rd_kafka_message_t *m);
+
+/* How many lines of the log TMP/<prefix>.<prog>.log contain needle. */
+long it_log_count(const char *prefix, const char *prog, const char *needle);
+
+/* ---- a private PostgreSQL ---- */
+
+typedef struct it_pg {
+	pid_t pid;		/* the postmaster, 0 when not running */
+	char dir[256];		/* data in dir/data, the socket in dir */
+	int port;
+	char conninfo[400];	/* for libpq: host=DIR port=PORT ... */
+} it_pg_t;
+
+/*
+ * Start a PostgreSQL from Debian's packages: initdb into a new temporary
+ * directory (trust authentication, user govex, UTF-8), the server on a unix
+ * socket in that directory only (no TCP port). Run as root, initdb and the
+ * server run as the postgres user. The server dies with the test's process.
+ */
+void it_pg_start(it_pg_t *pg);
+/* Stop it (fast shutdown), wait for it, remove its directory; idempotent. */
+void it_pg_stop(it_pg_t *pg);
+/* Run SQL with psql (ON_ERROR_STOP); asserts success; returns the output
+ * (tuples only, unaligned, '|' between columns), which the caller frees. */
+char *it_psql(const it_pg_t *pg, const char *sql);
+
 #endif
