@@ -2,6 +2,8 @@
  * gx_schema.c - built-in library schemas, the derived ingest and delivery
  * schemas, and conversion between source text, Avro values and JSON.
  */
+#include <limits.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,12 +14,23 @@
 
 /* The payload schemas, pulled in by gx_schemas_blob.S. */
 extern const char gx_schema_population_avsc[];
+extern const char gx_schema_legal_entity_avsc[];
+extern const char gx_schema_public_credit_avsc[];
+extern const char gx_schema_macroeconomy_avsc[];
+extern const char gx_schema_geospatial_avsc[];
+extern const char gx_schema_e_licence_avsc[];
 
+/* The six base libraries of art. 9, in its order. */
 static const struct {
 	const char *name;
 	const char *avsc;
 } builtin[] = {
     {"population", gx_schema_population_avsc},
+    {"legal_entity", gx_schema_legal_entity_avsc},
+    {"public_credit", gx_schema_public_credit_avsc},
+    {"macroeconomy", gx_schema_macroeconomy_avsc},
+    {"geospatial", gx_schema_geospatial_avsc},
+    {"e_licence", gx_schema_e_licence_avsc},
 };
 
 struct gx_schemas {
@@ -129,9 +142,28 @@ static gx_err_t parse_field(gx_field_t *f, json_t *jf, size_t index,
 		f->type = GX_FT_DOUBLE;
 	else if (!strcmp(tname, "boolean"))
 		f->type = GX_FT_BOOLEAN;
-	else if (!strcmp(tname, "bytes"))
+	else if (!strcmp(tname, "bytes")) {
 		f->type = GX_FT_BYTES;
-	else if (!strcmp(tname, "enum")) {
+		if (logical && !strcmp(logical, "decimal")) {
+			/* Up to 38 digits: the unscaled value fits 16 bytes. */
+			json_t *jp = json_object_get(type, "precision");
+			json_t *js = json_object_get(type, "scale");
+			f->logical = GX_LT_DECIMAL;
+			f->precision = (int)json_integer_value(jp);
+			f->scale = js ? (int)json_integer_value(js) : 0;
+			if (!json_is_integer(jp) || (js && !json_is_integer(js)) ||
+			    json_integer_value(jp) < 1 ||
+			    json_integer_value(jp) > 38 ||
+			    json_integer_value(js) < 0 ||
+			    json_integer_value(js) > json_integer_value(jp))
+				return gx_seterr(errstr, errstr_size,
+						 GX_ERR_AVRO,
+						 "%s.avsc: field %s: a decimal "
+						 "needs precision 1..38 and "
+						 "scale 0..precision",
+						 lib, name);
+		}
+	} else if (!strcmp(tname, "enum")) {
 		json_t *syms = json_object_get(type, "symbols");
 		f->type = GX_FT_ENUM;
 		f->nsymbols = json_array_size(syms);
@@ -148,6 +180,27 @@ static gx_err_t parse_field(gx_field_t *f, json_t *jf, size_t index,
 	else if (logical && !strcmp(logical, "timestamp-millis") &&
 		 f->type == GX_FT_LONG)
 		f->logical = GX_LT_TIMESTAMP_MS;
+
+	/* A rule that is unknown or cannot apply to the field's type would
+	 * only show when the first value arrives: refuse the schema now. */
+	if (f->check) {
+		unsigned want = 0;
+		if (f->type == GX_FT_STRING)
+			want = GX_RULE_TEXT;
+		else if (f->logical == GX_LT_DATE)
+			want = GX_RULE_DATE;
+		else if (f->logical == GX_LT_DECIMAL)
+			want = GX_RULE_DECIMAL;
+		else if ((f->type == GX_FT_INT || f->type == GX_FT_LONG) &&
+			 f->logical == GX_LT_NONE)
+			want = GX_RULE_INT;
+		if (!(gx_rule_applies(f->check) & want))
+			return gx_seterr(errstr, errstr_size, GX_ERR_AVRO,
+					 "%s.avsc: field %s: gx.check rule '%s' "
+					 "is unknown or does not apply to its "
+					 "type",
+					 lib, name, f->check);
+	}
 	return GX_OK;
 }
 
@@ -379,6 +432,176 @@ static int branch(const gx_field_t *f, avro_value_t *fv, int null,
 	return avro_value_set_branch(fv, null ? 0 : 1, out);
 }
 
+/* ---- decimals: exact conversion between text and Avro decimal bytes ---- */
+
+gx_err_t gx_decimal_from_text(const char *text, int precision, int scale,
+			      gx_buf_t *out, int *negative, char *errstr,
+			      size_t errstr_size)
+{
+	const char *p = text, *ip, *fp = "";
+	size_t nint, nfrac = 0;
+	int neg = 0;
+	if (precision < 1 || precision > 38 || scale < 0 || scale > precision)
+		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+				 "decimal precision must be 1..38 and scale "
+				 "0..precision");
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	for (ip = p; *p >= '0' && *p <= '9'; p++)
+		;
+	nint = (size_t)(p - ip);
+	if (*p == '.') {
+		for (fp = ++p; *p >= '0' && *p <= '9'; p++)
+			;
+		nfrac = (size_t)(p - fp);
+		if (!nfrac)
+			nint = 0; /* "1." */
+	}
+	if (!nint || *p)
+		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+				 "not a decimal number (digits with an optional "
+				 "'-' and '.')");
+	if (nfrac > (size_t)scale)
+		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+				 "more than %d digits after the decimal point",
+				 scale);
+	while (nint > 1 && *ip == '0') {
+		ip++;
+		nint--;
+	}
+	if (nint == 1 && *ip == '0')
+		nint = 0;
+	if (nint > (size_t)(precision - scale))
+		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+				 "more than %d digits before the decimal point "
+				 "(precision %d, scale %d)",
+				 precision - scale, precision, scale);
+
+	/* The unscaled magnitude, big-endian: at most 38 digits < 2^127. */
+	unsigned char m[20] = {0};
+	const size_t w = sizeof(m);
+	int zero = 1;
+	for (size_t i = 0; i < nint + (size_t)scale; i++) {
+		unsigned d = i < nint		  ? (unsigned)(ip[i] - '0')
+			     : i - nint < nfrac ? (unsigned)(fp[i - nint] - '0')
+						  : 0;
+		for (size_t k = w; k-- > 0;) {
+			unsigned v = m[k] * 10u + d;
+			m[k] = (unsigned char)(v & 0xFF);
+			d = v >> 8;
+		}
+	}
+	for (size_t k = 0; k < w; k++)
+		zero &= !m[k];
+	if (zero)
+		neg = 0; /* -0 is 0 */
+	if (neg) {
+		unsigned carry = 1;
+		for (size_t k = w; k-- > 0;) {
+			unsigned v = (unsigned char)~m[k] + carry;
+			m[k] = (unsigned char)v;
+			carry = v >> 8;
+		}
+	}
+	/* Minimal form: drop leading bytes that only repeat the sign. */
+	size_t start = 0;
+	while (start < w - 1 &&
+	       ((m[start] == 0x00 && !(m[start + 1] & 0x80)) ||
+		(m[start] == 0xFF && (m[start + 1] & 0x80))))
+		start++;
+	gx_buf_append(out, m + start, w - start);
+	if (negative)
+		*negative = neg;
+	return GX_OK;
+}
+
+char *gx_decimal_to_text(const void *bytes, size_t len, int scale)
+{
+	size_t n = len ? len : 1;
+	unsigned char *m = gx_calloc(n, 1);
+	if (len)
+		memcpy(m, bytes, len);
+	int neg = (m[0] & 0x80) != 0;
+	if (neg) {
+		/* The magnitude, read as unsigned (-2^(8n-1) included). */
+		unsigned carry = 1;
+		for (size_t k = n; k-- > 0;) {
+			unsigned v = (unsigned char)~m[k] + carry;
+			m[k] = (unsigned char)v;
+			carry = v >> 8;
+		}
+	}
+	/* Decimal digits, least significant first, by long division. */
+	char *dig = gx_malloc(n * 3 + (size_t)scale + 2);
+	size_t nd = 0;
+	int more;
+	do {
+		unsigned rem = 0;
+		more = 0;
+		for (size_t k = 0; k < n; k++) {
+			unsigned v = rem * 256 + m[k];
+			m[k] = (unsigned char)(v / 10);
+			rem = v % 10;
+			more |= m[k];
+		}
+		dig[nd++] = (char)('0' + rem);
+	} while (more);
+	while (nd <= (size_t)scale)
+		dig[nd++] = '0';
+	char *out = gx_malloc(nd + 3);
+	char *o = out;
+	if (neg)
+		*o++ = '-';
+	for (size_t i = nd; i-- > 0;) {
+		*o++ = dig[i];
+		if (i == (size_t)scale && scale)
+			*o++ = '.';
+	}
+	*o = '\0';
+	free(dig);
+	free(m);
+	return out;
+}
+
+/* ---- bytes as base64 (RFC 4648, padded), through OpenSSL ---- */
+
+static gx_err_t base64_decode(const char *text, gx_buf_t *out, char *errstr,
+			      size_t errstr_size)
+{
+	size_t n = strlen(text), pad = 0;
+	int ok = n % 4 == 0 && n < INT_MAX;
+	for (size_t i = 0; ok && i < n; i++) {
+		char c = text[i];
+		if (c == '=')
+			ok = i >= n - 2 && ++pad;
+		else
+			ok = !pad && ((c >= 'A' && c <= 'Z') ||
+				      (c >= 'a' && c <= 'z') ||
+				      (c >= '0' && c <= '9') || c == '+' ||
+				      c == '/');
+	}
+	if (!ok)
+		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+				 "not base64 (RFC 4648 with padding)");
+	gx_buf_reserve(out, n / 4 * 3 + 1);
+	int r = EVP_DecodeBlock((unsigned char *)out->data + out->len,
+				(const unsigned char *)text, (int)n);
+	if (r < 0 || (size_t)r < pad)
+		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+				 "not base64 (RFC 4648 with padding)");
+	out->len += (size_t)r - pad;
+	return GX_OK;
+}
+
+static char *base64_encode(const void *p, size_t n)
+{
+	char *out = gx_malloc((n + 2) / 3 * 4 + 1);
+	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
+}
+
 gx_err_t gx_field_set_text(const gx_field_t *f, avro_value_t *fv,
 			   const char *text, int64_t now_ms, char *errstr,
 			   size_t errstr_size)
@@ -430,6 +653,10 @@ gx_err_t gx_field_set_text(const gx_field_t *f, avro_value_t *fv,
 						 GX_ERR_INVALID,
 						 "%s: not a 32-bit integer",
 						 f->name);
+			if ((err = gx_check_number_rule(f->check, n, why,
+							sizeof(why))))
+				return gx_seterr(errstr, errstr_size, err,
+						 "%s: %s", f->name, why);
 			if (avro_value_set_int(&v, (int32_t)n))
 				goto avro_fail;
 			return GX_OK;
@@ -453,6 +680,10 @@ gx_err_t gx_field_set_text(const gx_field_t *f, avro_value_t *fv,
 				return gx_seterr(errstr, errstr_size,
 						 GX_ERR_INVALID,
 						 "%s: not an integer", f->name);
+			if ((err = gx_check_number_rule(f->check, n, why,
+							sizeof(why))))
+				return gx_seterr(errstr, errstr_size, err,
+						 "%s: %s", f->name, why);
 			if (avro_value_set_long(&v, n))
 				goto avro_fail;
 			return GX_OK;
@@ -489,10 +720,31 @@ gx_err_t gx_field_set_text(const gx_field_t *f, avro_value_t *fv,
 			}
 		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				 "%s: not one of the allowed values", f->name);
-	case GX_FT_BYTES:
-		if (avro_value_set_bytes(&v, (void *)text, strlen(text)))
+	case GX_FT_BYTES: {
+		gx_buf_t b;
+		int neg = 0;
+		gx_buf_init(&b);
+		if (f->logical == GX_LT_DECIMAL) {
+			err = gx_decimal_from_text(text, f->precision, f->scale,
+						   &b, &neg, why, sizeof(why));
+			if (!err)
+				err = gx_check_number_rule(f->check, neg ? -1 : 0,
+							   why, sizeof(why));
+		} else {
+			err = base64_decode(text, &b, why, sizeof(why));
+		}
+		if (err) {
+			gx_buf_free(&b);
+			return gx_seterr(errstr, errstr_size, err, "%s: %s",
+					 f->name, why);
+		}
+		int rc = avro_value_set_bytes(&v, b.len ? b.data : (void *)"",
+					      b.len);
+		gx_buf_free(&b);
+		if (rc)
 			goto avro_fail;
 		return GX_OK;
+	}
 	}
 avro_fail:
 	return gx_seterr(errstr, errstr_size, GX_ERR_AVRO, "%s: %s", f->name,
@@ -520,6 +772,18 @@ json_t *gx_field_to_json(const gx_field_t *f, avro_value_t *fv)
 		avro_value_get_long(&v, &ms);
 		gx_fmt_time_ms(ms, buf, sizeof(buf));
 		return json_string(buf);
+	}
+	if (f->type == GX_FT_BYTES && avro_value_get_type(&v) == AVRO_BYTES) {
+		const void *p;
+		size_t n;
+		char *text;
+		avro_value_get_bytes(&v, &p, &n);
+		text = f->logical == GX_LT_DECIMAL
+			   ? gx_decimal_to_text(p, n, f->scale)
+			   : base64_encode(p, n);
+		json_t *j = json_string(text);
+		free(text);
+		return j;
 	}
 	return gx_avro_to_json(&v);
 }

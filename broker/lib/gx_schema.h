@@ -38,7 +38,9 @@ typedef enum {
 typedef enum {
 	GX_LT_NONE,
 	GX_LT_DATE,		/* int: days since the epoch */
-	GX_LT_TIMESTAMP_MS	/* long: ms since the epoch, UTC */
+	GX_LT_TIMESTAMP_MS,	/* long: ms since the epoch, UTC */
+	GX_LT_DECIMAL		/* bytes: big-endian two's-complement unscaled
+				 * integer; precision and scale in gx_field_t */
 } gx_ltype_t;
 
 typedef struct gx_field {
@@ -50,6 +52,8 @@ typedef struct gx_field {
 	size_t nsymbols;
 	char *check;		/* "gx.check" rule, or NULL */
 	size_t index;		/* position in the payload record */
+	int precision;		/* GX_LT_DECIMAL: digits in all (1..38) */
+	int scale;		/* GX_LT_DECIMAL: digits after the point */
 } gx_field_t;
 
 /* Which of a library's wire schemas a fingerprint names. */
@@ -101,6 +105,25 @@ gx_err_t gx_field_set_text(const gx_field_t *f, avro_value_t *fv,
  * dates as "YYYY-MM-DD", timestamps as RFC 3339 strings, null as null.
  */
 json_t *gx_field_to_json(const gx_field_t *f, avro_value_t *fv);
+
+/*
+ * Text forms beyond those above: a decimal (bytes, logicalType decimal) is
+ * written "-12345.67": an optional '-', digits, and at most scale digits
+ * after a '.'; it is converted exactly (no floating point) and refused when
+ * it has more fraction digits than the scale or more digits than the
+ * precision; gx_field_to_json renders it as a string with exactly scale
+ * fraction digits. Other bytes are base64 (RFC 4648, padded) both ways.
+ */
+
+/* Parse decimal text into Avro decimal bytes (minimal big-endian two's
+ * complement of the unscaled value), appended to out; *negative tells the
+ * sign (-0 is 0). Errors never repeat the text. */
+gx_err_t gx_decimal_from_text(const char *text, int precision, int scale,
+			      gx_buf_t *out, int *negative, char *errstr,
+			      size_t errstr_size);
+/* Render Avro decimal bytes with scale fraction digits ("-0.05"); a new
+ * string the caller frees. Empty bytes read as 0. */
+char *gx_decimal_to_text(const void *bytes, size_t len, int scale);
 
 /* Convert a whole Avro value to JSON generically (records as objects,
  * unions as their branch, enums as symbols, bytes as hex). */
