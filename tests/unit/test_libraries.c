@@ -4,7 +4,9 @@
  * bilingual docs; a valid row of source text per library goes through
  * gx_field_set_text, the ingest single-object encoding and gx_field_to_json
  * back to the same text; every gx.check rule refuses a bad value without
- * repeating it; decimals convert exactly; bytes are base64.
+ * repeating it; decimals convert exactly; bytes are base64; and the sample
+ * catalogue (schemas/catalog.sample.json) parses, covering every library
+ * and every sharing class.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "gx.h"
 #include "gx_avro.h"
+#include "gx_catalog.h"
 #include "gx_record.h"
 #include "gx_schema.h"
 
@@ -828,4 +831,55 @@ Test(libraries, bytes_are_base64)
 	cr_assert(json_is_null(j));
 	json_decref(j);
 	avro_value_decref(&ingest);
+}
+
+/* ---- the sample catalogue ---- */
+
+Test(libraries, sample_catalogue_covers_every_library_and_share_class)
+{
+	json_error_t jerr;
+	json_t *items = json_load_file("schemas/catalog.sample.json", 0, &jerr);
+	cr_assert_not_null(items,
+			   "schemas/catalog.sample.json (run from the "
+			   "repository root): %s",
+			   jerr.text);
+	cr_assert(json_is_array(items));
+	int lib_seen[GX_ARRAY_SIZE(lib_names)] = {0};
+	int share_seen[3] = {0};
+	gx_strv_t ids;
+	gx_strv_init(&ids);
+	size_t i;
+	json_t *j;
+	json_array_foreach(items, i, j) {
+		gx_cat_item_t *item = NULL;
+		cr_assert_eq(gx_cat_item_from_json(j, schemas, &item, err,
+						   sizeof(err)),
+			     GX_OK, "item %zu: %s", i, err);
+		cr_assert(!gx_strv_contains(&ids, item->id), "duplicate %s",
+			  item->id);
+		gx_strv_push(&ids, item->id);
+		for (size_t l = 0; l < GX_ARRAY_SIZE(lib_names); l++)
+			if (!strcmp(item->library, lib_names[l]))
+				lib_seen[l]++;
+		/* Every field is listed, with an open rule. */
+		cr_assert_eq(json_array_size(json_object_get(j, "fields")),
+			     item->lib->nfields, "%s lists every field",
+			     item->id);
+		for (size_t k = 0; k < item->lib->nfields; k++) {
+			share_seen[item->fields[k].share]++;
+			cr_assert_not_null(item->fields[k].open, "%s.%s",
+					   item->id, item->fields[k].name);
+		}
+		cr_assert_not_null(json_string_value(json_object_get(j,
+								     "provider_name")));
+		cr_assert_not_null(item->update_period);
+		gx_cat_item_destroy(item);
+	}
+	for (size_t l = 0; l < GX_ARRAY_SIZE(lib_names); l++)
+		cr_assert_eq(lib_seen[l], 1, "one item for %s", lib_names[l]);
+	for (size_t s = 0; s < 3; s++)
+		cr_assert_gt(share_seen[s], 0, "share class %s appears",
+			     gx_share_name((gx_share_t)s));
+	gx_strv_free(&ids);
+	json_decref(items);
 }
