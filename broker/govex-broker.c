@@ -24,6 +24,7 @@
 #include "gx_avro.h"
 #include "gx_catalog.h"
 #include "gx_conf.h"
+#include "gx_decision.h"
 #include "gx_kafka.h"
 #include "gx_keyfile.h"
 #include "gx_map.h"
@@ -43,6 +44,8 @@ struct broker_conf {
 	int64_t deliver_partitions;
 	int64_t deliver_replication;
 	char *subject_secret_file;
+	char *checkpoint_key_file;
+	int64_t checkpoint_interval_ms;
 };
 
 #define OFF(m) offsetof(struct broker_conf, m)
@@ -73,6 +76,13 @@ static const gx_confdef_t broker_defs[] = {
      NULL, 0, 0, NULL,
      "secret (mode 0600; govexctl secret new FILE) keying the pseudonymous "
      "delivery keys used when a consumer may not see the subject; required"},
+    {"broker.checkpoint.key.file", GX_CONF_STR, OFF(checkpoint_key_file), NULL,
+     0, 0, NULL,
+     "the exchange's Ed25519 private key (PEM, mode 0600; govexctl key new "
+     "FILE) signing decision-chain checkpoints; required"},
+    {"broker.checkpoint.interval", GX_CONF_DURATION_MS,
+     OFF(checkpoint_interval_ms), "10s", 1000, 86400000, NULL,
+     "how often each advanced decision chain's head is signed"},
 };
 
 static volatile sig_atomic_t stop;
@@ -97,6 +107,10 @@ struct broker {
 	gx_map_t *topics_ready;	/* delivery topics known to exist */
 	avro_value_t *ingest_vals, *deliver_vals; /* per library */
 	gx_decision_t *best;	/* per-record scratch: one per consumer */
+	char *decisions_topic;
+	int decisions_partitions;
+	gx_map_t *chains;	/* "topic/partition" -> struct chain */
+	gx_signer_t *signer;
 	size_t best_cap;
 	gx_buf_t buf;
 	unsigned char secret[GX_SECRET_MAX];
@@ -109,6 +123,49 @@ struct broker {
 	/* counters */
 	long records_in, released, withheld, refused, txn_commits, txn_aborts;
 };
+
+/* The decision chain of one ingest partition (see gx_decision.h). */
+struct chain {
+	char name[128];		/* "<library>/<partition>" */
+	int partition;		/* decisions partition it is written to */
+	int64_t seq;
+	char head[GX_HASH_HEX];
+	int64_t signed_seq;	/* last checkpointed seq */
+};
+
+static struct chain *chain_get(struct broker *b, const char *topic, int part)
+{
+	char k[300];
+	snprintf(k, sizeof(k), "%s/%d", topic, part);
+	struct chain *c = gx_map_get(b->chains, k);
+	if (!c) {
+		c = gx_calloc(1, sizeof(*c));
+		snprintf(c->name, sizeof(c->name), "%s/%d",
+			 topic + strlen(b->ingest_prefix), part);
+		c->partition = part % (b->decisions_partitions > 0
+					   ? b->decisions_partitions : 1);
+		memcpy(c->head, GX_CHAIN_GENESIS, GX_HASH_HEX);
+		gx_map_put(b->chains, k, c);
+	}
+	return c;
+}
+
+/* Take chain heads from committed offset metadata: what was committed is
+ * exactly what the decisions topic holds. */
+static void chains_from_committed(struct broker *b,
+				  const rd_kafka_topic_partition_list_t *parts)
+{
+	for (int i = 0; i < parts->cnt; i++) {
+		const rd_kafka_topic_partition_t *p = &parts->elems[i];
+		struct chain *c = chain_get(b, p->topic, p->partition);
+		if (gx_chain_head_parse(p->metadata, p->metadata_size, &c->seq,
+					c->head)) {
+			c->seq = 0;
+			memcpy(c->head, GX_CHAIN_GENESIS, GX_HASH_HEX);
+		}
+		c->signed_seq = c->seq;
+	}
+}
 
 static int on_catalog(void *opaque, const rd_kafka_message_t *m)
 {
@@ -217,10 +274,6 @@ static void reject(struct broker *b, const rd_kafka_message_t *m,
 	free(s);
 }
 
-static int popcount64(uint64_t x)
-{
-	return __builtin_popcountll(x);
-}
 
 /* Evaluate and release one ingest record. */
 static void process(struct broker *b, const rd_kafka_message_t *m)
@@ -277,10 +330,10 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 		return;
 	}
 
-	/* One release per consumer: under the live grant that releases the
-	 * most fields (ties: the smallest grant id, so replay agrees). The
-	 * index holds only grants in play, grouped by consumer, so the cost
-	 * is the number of grants on this item, whatever the total. */
+	/* One decision per consumer holding grants on the item (gx_policy_choose:
+	 * the same choice replay makes). The index holds only grants in play,
+	 * grouped by consumer, so the cost is the number of grants on this
+	 * item, whatever the total. */
 	int64_t now = gx_now_ms();
 	size_t n;
 	const gx_consumer_grants_t *const *cons =
@@ -290,21 +343,13 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 		b->best = gx_realloc(b->best, n * sizeof(*b->best));
 	}
 	gx_decision_t *best = b->best;
-	size_t nbest = 0;
+	size_t nbest = 0, nreleased = 0;
 	for (size_t i = 0; i < n; i++) {
-		gx_decision_t top = {0};
-		for (size_t j = 0; j < cons[i]->n; j++) {
-			gx_decision_t d;
-			gx_policy_eval(item, cons[i]->grants[j], now, &d);
-			if (!d.released)
-				continue;
-			int a = popcount64(d.released), c = popcount64(top.released);
-			if (!top.released || a > c ||
-			    (a == c && strcmp(d.grant->id, top.grant->id) < 0))
-				top = d;
-		}
-		if (top.released)
-			best[nbest++] = top;
+		if (!cons[i]->n)
+			continue; /* every grant of this consumer was revoked */
+		gx_policy_choose(item, cons[i]->grants, cons[i]->n, now, &best[nbest]);
+		nreleased += best[nbest].released != 0;
+		nbest++;
 	}
 	avro_value_t payload;
 	const char *key = NULL;
@@ -314,33 +359,98 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 		reject(b, m, "undecodable", err, &env);
 		return;
 	}
-	if (!nbest)
+	if (!nreleased)
 		b->withheld++;
+	if (!nbest)
+		return; /* no grant in play: nothing to decide, nothing to log */
+
+	json_t *decisions = json_array();
 	avro_value_t *dv = &b->deliver_vals[li];
 	for (size_t j = 0; j < nbest; j++) {
-		avro_value_reset(dv);
-		gx_buf_reset(&b->buf);
-		if (gx_project(lib, ing, best[j].released, best[j].grant, now,
-			       dv, err, sizeof(err)) ||
-		    gx_avro_so_encode(lib->delivery_fp, dv, &b->buf, err,
-				      sizeof(err))) {
-			/* Withhold on any error. */
-			gx_log(GX_LOG_ERROR, "projection_failed",
-			       "record_id=%s consumer=%s error=\"%s\"",
-			       env.record_id, best[j].grant->consumer, err);
-			continue;
+		gx_decision_t *d = &best[j];
+		if (d->released) {
+			avro_value_reset(dv);
+			gx_buf_reset(&b->buf);
+			if (gx_project(lib, ing, d->released, d->grant, now, dv, err,
+				       sizeof(err)) ||
+			    gx_avro_so_encode(lib->delivery_fp, dv, &b->buf, err,
+					      sizeof(err))) {
+				/* Withhold on any error, and say so. */
+				gx_log(GX_LOG_ERROR, "projection_failed",
+				       "record_id=%s consumer=%s error=\"%s\"",
+				       env.record_id, d->grant->consumer, err);
+				d->verdict = GX_VERDICT_WITHHELD;
+				d->reason = "projection_failed";
+				d->released = 0;
+			} else {
+				char *t = gx_topic_deliver(b->bc->prefix,
+							   d->grant->consumer, lib->name);
+				char dkey[300];
+				size_t dklen;
+				gx_delivery_key(lib, d->released, d->grant->consumer, key,
+						klen, b->secret, b->secret_len, dkey,
+						sizeof(dkey), &dklen);
+				produce(b, t, dkey, dklen, b->buf.data, b->buf.len);
+				free(t);
+				b->released++;
+			}
 		}
-		char *t = gx_topic_deliver(b->bc->prefix,
-					   best[j].grant->consumer, lib->name);
-		char dkey[300];
-		size_t dklen;
-		gx_delivery_key(lib, best[j].released, best[j].grant->consumer,
-				key, klen, b->secret, b->secret_len, dkey,
-				sizeof(dkey), &dklen);
-		produce(b, t, dkey, dklen, b->buf.data, b->buf.len);
-		free(t);
-		b->released++;
+		json_t *e = json_object();
+		json_object_set_new(e, "consumer", json_string(d->grant->consumer));
+		json_object_set_new(e, "verdict", json_string(gx_verdict_name(d->verdict)));
+		json_object_set_new(e, "reason", json_string(d->reason));
+		json_object_set_new(e, "grant_id", json_string(d->grant->id));
+		json_object_set_new(e, "purpose", json_string(d->grant->purpose));
+		json_t *rel = json_array();
+		for (size_t f = 0; f < lib->nfields; f++)
+			if ((d->released >> f) & 1)
+				json_array_append_new(rel, json_string(lib->fields[f].name));
+		json_object_set_new(e, "released", rel);
+		json_array_append_new(decisions, e);
 	}
+
+	/* The decision message, chained to its ingest partition's head and
+	 * written in the same transaction as the deliveries above. */
+	struct chain *c = chain_get(b, topic, m->partition);
+	char subject[GX_HASH_HEX], ingest[300];
+	gx_decision_subject(b->secret, b->secret_len, key, klen, subject);
+	snprintf(ingest, sizeof(ingest), "%s/%d/%lld", topic, m->partition,
+		 (long long)m->offset);
+	json_t *msg = json_object();
+	json_object_set_new(msg, "chain", json_string(c->name));
+	json_object_set_new(msg, "seq", json_integer(c->seq + 1));
+	json_object_set_new(msg, "prev", json_string(c->head));
+	json_object_set_new(msg, "record_id", json_string(env.record_id));
+	json_object_set_new(msg, "subject", json_string(subject));
+	json_object_set_new(msg, "library", json_string(lib->name));
+	json_object_set_new(msg, "item", json_string(item->id));
+	json_object_set_new(msg, "provider", json_string(env.provider));
+	json_object_set_new(msg, "ingest", json_string(ingest));
+	json_object_set_new(msg, "at", json_integer(now));
+	json_object_set_new(msg, "catalog_offset", json_integer(item->offset));
+	json_object_set_new(msg, "approvals_offset",
+			    json_integer(gx_approvals_offset(b->ap)));
+	json_object_set_new(msg, "decisions", decisions);
+	char hash[GX_HASH_HEX];
+	gx_decision_hash(c->head, msg, hash);
+	json_object_set_new(msg, "hash", json_string(hash));
+	char *v = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(msg);
+	rd_kafka_resp_err_t e = rd_kafka_producev(
+	    b->producer, RD_KAFKA_V_TOPIC(b->decisions_topic),
+	    RD_KAFKA_V_PARTITION(c->partition),
+	    RD_KAFKA_V_KEY((void *)env.record_id, strlen(env.record_id)),
+	    RD_KAFKA_V_VALUE(v, strlen(v)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+	    RD_KAFKA_V_END);
+	if (e) {
+		free(v);
+		gx_log(GX_LOG_ERROR, "produce_failed", "topic=%s error=%s",
+		       b->decisions_topic, rd_kafka_err2str(e));
+		b->txn_failed = 1;
+		return;
+	}
+	c->seq++;
+	memcpy(c->head, hash, GX_HASH_HEX);
 }
 
 static int fatal_txn(rd_kafka_error_t *e, const char *what);
@@ -381,6 +491,37 @@ static void note_expiries(struct broker *b)
 	}
 }
 
+/* Sign the head of every chain that advanced since its last checkpoint,
+ * in the open transaction. */
+static void checkpoint_chains(struct broker *b)
+{
+	size_t it = 0;
+	void *v;
+	while (gx_map_next(b->chains, &it, NULL, &v)) {
+		struct chain *c = v;
+		if (c->seq == c->signed_seq || !b->in_txn)
+			continue;
+		json_t *cp = gx_checkpoint_new(b->signer, c->name, c->seq, c->head,
+					       gx_now_ms());
+		char *val = json_dumps(cp, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(cp);
+		char key[160];
+		snprintf(key, sizeof(key), "checkpoint/%s", c->name);
+		rd_kafka_resp_err_t e = rd_kafka_producev(
+		    b->producer, RD_KAFKA_V_TOPIC(b->decisions_topic),
+		    RD_KAFKA_V_PARTITION(c->partition),
+		    RD_KAFKA_V_KEY(key, strlen(key)),
+		    RD_KAFKA_V_VALUE(val, strlen(val)),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
+		if (e) {
+			free(val);
+			b->txn_failed = 1;
+			return;
+		}
+		c->signed_seq = c->seq;
+	}
+}
+
 /* Rewind the consumer to its committed offsets after an aborted
  * transaction, so the aborted records are processed again. */
 static void rewind_to_committed(struct broker *b)
@@ -389,12 +530,18 @@ static void rewind_to_committed(struct broker *b)
 	if (rd_kafka_assignment(b->consumer, &parts))
 		return;
 	if (!rd_kafka_committed(b->consumer, parts, 10000)) {
+		/* The aborted decisions never happened: chains go back too. */
+		chains_from_committed(b, parts);
 		for (int i = 0; i < parts->cnt; i++) {
 			rd_kafka_topic_partition_t *p = &parts->elems[i];
 			if (p->offset < 0)
 				p->offset = RD_KAFKA_OFFSET_BEGINNING;
 		}
 		rd_kafka_assign(b->consumer, parts);
+	} else {
+		/* Not knowing the chain heads, nothing may be decided. */
+		gx_log(GX_LOG_ERROR, "committed_offsets_unavailable", "action=stop");
+		stop = 2;
 	}
 	rd_kafka_topic_partition_list_destroy(parts);
 }
@@ -437,6 +584,16 @@ static int commit_txn(struct broker *b)
 		return -1;
 	}
 	rd_kafka_position(b->consumer, pos);
+	/* Each partition's decision-chain head goes with its offset, in the
+	 * same transaction as the decisions themselves. */
+	for (int i = 0; i < pos->cnt; i++) {
+		rd_kafka_topic_partition_t *p = &pos->elems[i];
+		struct chain *c = chain_get(b, p->topic, p->partition);
+		char *md = gx_asprintf("%lld %s", (long long)c->seq, c->head);
+		free(p->metadata);
+		p->metadata = md; /* freed with the list */
+		p->metadata_size = strlen(md);
+	}
 	rd_kafka_consumer_group_metadata_t *cgmd =
 	    rd_kafka_consumer_group_metadata(b->consumer);
 	e = rd_kafka_send_offsets_to_transaction(b->producer, pos, cgmd, 30000);
@@ -472,6 +629,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	struct broker *b = opaque;
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		gx_log(GX_LOG_INFO, "partitions_assigned", "count=%d", parts->cnt);
+		/* Start each partition, and its decision chain, where the last
+		 * committed transaction left them. */
+		rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+		if (rd_kafka_committed(rk, c, 30000)) {
+			gx_log(GX_LOG_ERROR, "committed_offsets_unavailable", "action=stop");
+			stop = 2;
+		} else {
+			chains_from_committed(b, c);
+		}
+		rd_kafka_topic_partition_list_destroy(c);
 		rd_kafka_assign(rk, parts);
 	} else {
 		/* Finish what was read from these partitions before they go:
@@ -617,6 +784,17 @@ int main(int argc, char **argv)
 		gx_conf_free(&conf);
 		return GX_EXIT_USAGE;
 	}
+	if (!bc.checkpoint_key_file) {
+		fprintf(stderr, "govex-broker: broker.checkpoint.key.file is required "
+				"(create one with: govexctl key new FILE)\n");
+		gx_conf_free(&conf);
+		return GX_EXIT_USAGE;
+	}
+	if (gx_signer_load(bc.checkpoint_key_file, &b.signer, err, sizeof(err))) {
+		fprintf(stderr, "govex-broker: broker.checkpoint.key.file: %s\n", err);
+		gx_conf_free(&conf);
+		return GX_EXIT_USAGE;
+	}
 	b.bc = &bc;
 	b.conf = &conf;
 	gx_buf_init(&b.buf);
@@ -624,6 +802,8 @@ int main(int argc, char **argv)
 	b.ingest_prefix = gx_asprintf("%s.ingest.", bc.prefix);
 	b.rejected_topic = gx_topic(bc.prefix, "rejected");
 	b.approvals_topic = gx_topic(bc.prefix, "approvals");
+	b.decisions_topic = gx_topic(bc.prefix, "decisions");
+	b.chains = gx_map_new();
 	int rc = GX_EXIT_RUNTIME;
 	char *cat_topic = gx_topic(bc.prefix, "catalog");
 	char *ap_topic = gx_topic(bc.prefix, "approvals");
@@ -661,6 +841,11 @@ int main(int argc, char **argv)
 		gx_log(GX_LOG_ERROR, "kafka_setup_failed", "error=\"%s\"", err);
 		goto out;
 	}
+	if (gx_kafka_partitions(b.producer, b.decisions_topic, 15000,
+				&b.decisions_partitions, err, sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "decisions_topic_unavailable", "error=\"%s\"", err);
+		goto out;
+	}
 	ensure_delivery_topics(&b);
 	b.running = 1;
 
@@ -669,6 +854,7 @@ int main(int argc, char **argv)
 	gx_log(GX_LOG_INFO, "broker_started", "group=%s transactional_id=%s",
 	       bc.group, bc.txn_id);
 	int64_t last_report = gx_mono_ms(), last_expiry_scan = 0;
+	int64_t last_checkpoint = gx_mono_ms();
 	while (!stop) {
 		/* Tail the state topics: a revoke read here applies to every
 		 * record processed after it. */
@@ -709,6 +895,10 @@ int main(int argc, char **argv)
 			rd_kafka_message_destroy(m);
 		}
 		rd_kafka_poll(b.producer, 0);
+		if (b.in_txn && gx_mono_ms() - last_checkpoint >= bc.checkpoint_interval_ms) {
+			last_checkpoint = gx_mono_ms();
+			checkpoint_chains(&b);
+		}
 		if (b.in_txn && (b.txn_records >= bc.batch_max ||
 				 gx_mono_ms() - b.txn_started >= bc.commit_interval_ms))
 			commit_txn(&b);
@@ -726,6 +916,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (stop == 1) {
+		checkpoint_chains(&b);
 		commit_txn(&b);
 		rc = GX_EXIT_OK;
 	} else if (b.in_txn) {
@@ -760,6 +951,9 @@ out:
 	free(b.ingest_prefix);
 	free(b.rejected_topic);
 	free(b.approvals_topic);
+	free(b.decisions_topic);
+	gx_map_destroy(b.chains, free);
+	gx_signer_destroy(b.signer);
 	free(cat_topic);
 	free(ap_topic);
 	gx_conf_free(&conf);

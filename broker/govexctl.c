@@ -27,6 +27,7 @@
 #include "gx_conf.h"
 #include "gx_kafka.h"
 #include "gx_keyfile.h"
+#include "gx_decision.h"
 #include "gx_policy.h"
 #include "gx_record.h"
 #include "gx_schema.h"
@@ -123,6 +124,9 @@ static void usage(struct ctl *x, FILE *out)
 "  schema [LIBRARY [--view payload|ingest|delivery]]\n"
 "      the libraries and their fingerprints, or one library's schema\n"
 "      (default: the delivery schema consumers read)\n"
+"  key new FILE\n"
+"      create the exchange's Ed25519 signing key (FILE, mode 0600) and its\n"
+"      public key FILE.pub (broker.checkpoint.key.file; replay --pubkey)\n"
 "  secret new FILE [--bytes N]\n"
 "      create a random secret file with mode 0600 (e.g. the broker's\n"
 "      broker.subject.secret.file); refuses to overwrite\n"
@@ -2448,6 +2452,20 @@ static int cmd_secret(struct ctl *x, int argc, char **argv)
 	return GX_EXIT_OK;
 }
 
+/* ================= key ================= */
+
+static int cmd_key(struct ctl *x, int argc, char **argv)
+{
+	char err[512];
+	if (argc != 3 || strcmp(argv[1], "new"))
+		return fail_usage(x, "usage: govexctl key new FILE");
+	if (gx_signer_create(argv[2], err, sizeof(err)))
+		return fail_usage(x, "%s", err);
+	printf("created %s (Ed25519 private key, mode 0600) and %s.pub\n", argv[2],
+	       argv[2]);
+	return GX_EXIT_OK;
+}
+
 /* ================= main ================= */
 
 static int cmd_help(struct ctl *x, int argc, char **argv)
@@ -2468,6 +2486,7 @@ static const struct {
     {"rejected", cmd_rejected}, {"secret", cmd_secret},
     {"approve", cmd_approve},	{"deny", cmd_deny},
     {"revoke", cmd_revoke},	{"schema", cmd_schema},
+    {"key", cmd_key},
     {"help", cmd_help},
 };
 

@@ -102,6 +102,29 @@ rd_kafka_resp_err_t gx_kafka_produce(rd_kafka_t *rk, const char *topic,
 	}
 }
 
+gx_err_t gx_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
+			     int *n, char *errstr, size_t errstr_size)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+	rd_kafka_topic_destroy(rkt);
+	gx_err_t ret = GX_OK;
+	if (e)
+		ret = gx_seterr(errstr, errstr_size, GX_ERR_KAFKA, "topic %s: %s",
+				topic, rd_kafka_err2str(e));
+	else if (md->topic_cnt != 1 || md->topics[0].err ||
+		 md->topics[0].partition_cnt < 1)
+		ret = gx_seterr(errstr, errstr_size, GX_ERR_NOTFOUND,
+				"topic %s does not exist (govexctl setup creates it)",
+				topic);
+	else
+		*n = md->topics[0].partition_cnt;
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	return ret;
+}
+
 gx_err_t gx_kafka_create_topics(rd_kafka_t *rk, const gx_topic_spec_t *specs,
 				size_t n, int timeout_ms, int *created,
 				char *errstr, size_t errstr_size)

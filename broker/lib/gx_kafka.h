@@ -51,6 +51,10 @@ rd_kafka_resp_err_t gx_kafka_produce(rd_kafka_t *rk, const char *topic,
 				     const void *key, size_t klen,
 				     const void *val, size_t vlen);
 
+/* How many partitions topic has (GX_ERR_NOTFOUND if it does not exist). */
+gx_err_t gx_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
+			     int *n, char *errstr, size_t errstr_size);
+
 /* Topic to create: name, partitions, and a NULL-terminated key/value list
  * of topic configs (e.g. cleanup.policy=compact). */
 typedef struct gx_topic_spec {

@@ -71,6 +71,25 @@ void gx_policy_eval(const gx_cat_item_t *item, const gx_grant_t *grant,
 	}
 }
 
+void gx_policy_choose(const gx_cat_item_t *item, const gx_grant_t *const *grants,
+		      size_t n, int64_t now_ms, gx_decision_t *out)
+{
+	int have = 0;
+	for (size_t j = 0; j < n; j++) {
+		gx_decision_t d;
+		gx_policy_eval(item, grants[j], now_ms, &d);
+		if (!have) {
+			*out = d;
+			have = 1;
+			continue;
+		}
+		int a = __builtin_popcountll(d.released),
+		    c = __builtin_popcountll(out->released);
+		if (a > c || (a == c && strcmp(d.grant->id, out->grant->id) < 0))
+			*out = d;
+	}
+}
+
 gx_err_t gx_policy_request(const gx_cat_item_t *item, const gx_strv_t *fields,
 			   gx_request_eval_t *out, char *errstr,
 			   size_t errstr_size)

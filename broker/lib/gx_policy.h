@@ -47,6 +47,15 @@ const char *gx_verdict_name(gx_verdict_t v);
 void gx_policy_eval(const gx_cat_item_t *item, const gx_grant_t *grant,
 		    int64_t now_ms, gx_decision_t *out);
 
+/*
+ * The decision for one consumer holding grants (in play) on item: the live
+ * grant that releases the most fields wins, ties to the smallest grant id;
+ * when none releases anything, the decision under the smallest grant id.
+ * Deterministic, so replay recomputes the same choice. n must be > 0.
+ */
+void gx_policy_choose(const gx_cat_item_t *item, const gx_grant_t *const *grants,
+		      size_t n, int64_t now_ms, gx_decision_t *out);
+
 /* Outcome of a consumer's request against the catalogue. */
 typedef struct gx_request_eval {
 	gx_strv_t automatic;	/* unconditional fields: granted at once */

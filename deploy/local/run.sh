@@ -40,8 +40,10 @@ ctl catalog import schemas/catalog.sample.json
 ctl catalog list
 
 [ -f "$run/subject.secret" ] || ctl secret new "$run/subject.secret"
+[ -f "$run/exchange.key" ] || ctl key new "$run/exchange.key"
 echo "== starting govex-broker (log: $run/broker.log)"
 "$O/govex-broker" -b "$BS" -o broker.subject.secret.file="$run/subject.secret" \
+    -o broker.checkpoint.key.file="$run/exchange.key" \
     2>"$run/broker.log" &
 pids+=($!)
 

@@ -246,10 +246,20 @@ pid_t it_broker(const char *prefix)
 		cr_assert_eq(o.status, 0, "govexctl secret new failed");
 		it_out_free(&o);
 	}
+	static char keyset[600];
+	char keypath[512];
+	snprintf(keypath, sizeof(keypath), "%s/%s.key", it_tmp(), prefix);
+	if (access(keypath, F_OK)) {
+		const char *args[] = {"key", "new", keypath, NULL};
+		itest_out_t o = it_run(prefix, "govexctl", args);
+		cr_assert_eq(o.status, 0, "govexctl key new failed");
+		it_out_free(&o);
+	}
+	snprintf(keyset, sizeof(keyset), "broker.checkpoint.key.file=%s", keypath);
 	snprintf(group, sizeof(group), "broker.group=%s-broker", prefix);
 	snprintf(txn, sizeof(txn), "broker.transactional.id=%s-broker-1", prefix);
 	snprintf(secret, sizeof(secret), "broker.subject.secret.file=%s", path);
-	const char *args[] = {"-o", group, "-o", txn, "-o", secret, NULL};
+	const char *args[] = {"-o", group, "-o", txn, "-o", secret, "-o", keyset, NULL};
 	return it_spawn(prefix, "govex-broker", args);
 }
 

@@ -1,0 +1,274 @@
+/*
+ * gx_decision.c - decision hash chain, subject hashes and signed
+ * checkpoints (OpenSSL 3: SHA-256, HMAC-SHA-256, Ed25519).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gx.h"
+#include "gx_decision.h"
+#include "gx_keyfile.h"
+
+static void hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void gx_decision_hash(const char *prev, json_t *msg, char out[GX_HASH_HEX])
+{
+	json_t *copy = json_copy(msg);
+	json_object_del(copy, "hash");
+	char *canon = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(copy);
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx || !canon || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		abort(); /* allocation failure or OpenSSL without SHA-256 */
+	EVP_DigestUpdate(ctx, prev, strlen(prev));
+	EVP_DigestUpdate(ctx, canon, strlen(canon));
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	free(canon);
+	hex(md, 32, out);
+}
+
+gx_err_t gx_chain_head_parse(const char *s, size_t len, int64_t *seq,
+			     char hash[GX_HASH_HEX])
+{
+	char buf[128];
+	if (!s || len == 0 || len >= sizeof(buf))
+		return GX_ERR_INVALID;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	char *sp = strchr(buf, ' ');
+	if (!sp || strlen(sp + 1) != 64 ||
+	    strspn(sp + 1, "0123456789abcdef") != 64)
+		return GX_ERR_INVALID;
+	*sp = '\0';
+	char *end;
+	long long n = strtoll(buf, &end, 10);
+	if (*end || n < 0)
+		return GX_ERR_INVALID;
+	*seq = n;
+	memcpy(hash, sp + 1, GX_HASH_HEX);
+	return GX_OK;
+}
+
+void gx_decision_subject(const unsigned char *secret, size_t secretlen,
+		     const char *subject, size_t len, char out[GX_HASH_HEX])
+{
+	const void *parts[] = {"subject", "", subject};
+	size_t lens[] = {7, 1, len};
+	gx_hmac_hex(secret, secretlen, parts, lens, 3, out);
+}
+
+struct gx_signer {
+	EVP_PKEY *key;
+	char key_id[33];
+};
+
+struct gx_verifier {
+	EVP_PKEY *key;
+	char key_id[33];
+};
+
+/* First 16 bytes of SHA-256 of the raw public key, in hex. */
+static void key_id(EVP_PKEY *k, char out[33])
+{
+	unsigned char raw[64], md[32];
+	size_t n = sizeof(raw);
+	unsigned int mdlen;
+	if (!EVP_PKEY_get_raw_public_key(k, raw, &n))
+		n = 0;
+	EVP_Digest(raw, n, md, &mdlen, EVP_sha256(), NULL);
+	hex(md, 16, out);
+}
+
+gx_err_t gx_signer_load(const char *path, gx_signer_t **out, char *errstr,
+			size_t errstr_size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0)
+		return gx_seterr(errstr, errstr_size, GX_ERR_IO,
+				 "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) || (st.st_mode & 077)) {
+		close(fd);
+		return gx_seterr(errstr, errstr_size, GX_ERR_CONFIG,
+				 "%s: a private key must not be readable by group "
+				 "or others (chmod 600)", path);
+	}
+	FILE *f = fdopen(fd, "r");
+	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	else
+		close(fd);
+	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(k);
+		return gx_seterr(errstr, errstr_size, GX_ERR_CONFIG,
+				 "%s: not an Ed25519 private key in PEM", path);
+	}
+	gx_signer_t *s = gx_calloc(1, sizeof(*s));
+	s->key = k;
+	key_id(k, s->key_id);
+	*out = s;
+	return GX_OK;
+}
+
+void gx_signer_destroy(gx_signer_t *s)
+{
+	if (!s)
+		return;
+	EVP_PKEY_free(s->key);
+	free(s);
+}
+
+gx_err_t gx_signer_create(const char *path, char *errstr, size_t errstr_size)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (!k)
+		return gx_seterr(errstr, errstr_size, GX_ERR_IO,
+				 "cannot generate an Ed25519 key");
+	gx_err_t err = GX_OK;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f || !PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL)) {
+		err = gx_seterr(errstr, errstr_size, GX_ERR_IO, "%s: %s", path,
+				fd < 0 ? strerror(errno) : "cannot write");
+		if (f)
+			fclose(f);
+		else if (fd >= 0)
+			close(fd);
+		if (fd >= 0)
+			unlink(path);
+		EVP_PKEY_free(k);
+		return err;
+	}
+	fclose(f);
+	char *pub = gx_asprintf("%s.pub", path);
+	f = fopen(pub, "wx");
+	if (!f || !PEM_write_PUBKEY(f, k))
+		err = gx_seterr(errstr, errstr_size, GX_ERR_IO, "%s: %s", pub,
+				f ? "cannot write" : strerror(errno));
+	if (f)
+		fclose(f);
+	free(pub);
+	EVP_PKEY_free(k);
+	return err;
+}
+
+static void cp_message(const char *chain, int64_t seq, const char *head,
+		       int64_t at, gx_buf_t *b)
+{
+	gx_buf_printf(b, "%s", chain);
+	gx_buf_putc(b, '\0');
+	gx_buf_printf(b, "%lld", (long long)seq);
+	gx_buf_putc(b, '\0');
+	gx_buf_printf(b, "%s", head);
+	gx_buf_putc(b, '\0');
+	gx_buf_printf(b, "%lld", (long long)at);
+}
+
+json_t *gx_checkpoint_new(gx_signer_t *s, const char *chain, int64_t seq,
+			  const char *head, int64_t at_ms)
+{
+	gx_buf_t m;
+	gx_buf_init(&m);
+	cp_message(chain, seq, head, at_ms, &m);
+	unsigned char sig[64];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->key) ||
+	    !EVP_DigestSign(ctx, sig, &siglen, (unsigned char *)m.data, m.len))
+		abort(); /* a loaded Ed25519 key always signs */
+	EVP_MD_CTX_free(ctx);
+	gx_buf_free(&m);
+	char b64[128];
+	EVP_EncodeBlock((unsigned char *)b64, sig, (int)siglen);
+	json_t *cp = json_object();
+	json_object_set_new(cp, "checkpoint", json_string(chain));
+	json_object_set_new(cp, "seq", json_integer(seq));
+	json_object_set_new(cp, "head", json_string(head));
+	json_object_set_new(cp, "at", json_integer(at_ms));
+	json_object_set_new(cp, "key_id", json_string(s->key_id));
+	json_object_set_new(cp, "sig", json_string(b64));
+	return cp;
+}
+
+gx_err_t gx_verifier_load(const char *pubpath, gx_verifier_t **out,
+			  char *errstr, size_t errstr_size)
+{
+	FILE *f = fopen(pubpath, "r");
+	if (!f)
+		return gx_seterr(errstr, errstr_size, GX_ERR_IO,
+				 "%s: cannot open: %s", pubpath, strerror(errno));
+	EVP_PKEY *k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(k);
+		return gx_seterr(errstr, errstr_size, GX_ERR_CONFIG,
+				 "%s: not an Ed25519 public key in PEM", pubpath);
+	}
+	gx_verifier_t *v = gx_calloc(1, sizeof(*v));
+	v->key = k;
+	key_id(k, v->key_id);
+	*out = v;
+	return GX_OK;
+}
+
+void gx_verifier_destroy(gx_verifier_t *v)
+{
+	if (!v)
+		return;
+	EVP_PKEY_free(v->key);
+	free(v);
+}
+
+gx_err_t gx_checkpoint_verify(gx_verifier_t *v, json_t *cp, char *errstr,
+			      size_t errstr_size)
+{
+	const char *chain = json_string_value(json_object_get(cp, "checkpoint"));
+	const char *head = json_string_value(json_object_get(cp, "head"));
+	const char *sig64 = json_string_value(json_object_get(cp, "sig"));
+	const char *kid = json_string_value(json_object_get(cp, "key_id"));
+	json_t *seq = json_object_get(cp, "seq"), *at = json_object_get(cp, "at");
+	if (!chain || !head || !sig64 || !kid || !json_is_integer(seq) ||
+	    !json_is_integer(at) || strlen(sig64) != 88)
+		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+				 "malformed checkpoint");
+	if (strcmp(kid, v->key_id))
+		return gx_seterr(errstr, errstr_size, GX_ERR_DENIED,
+				 "checkpoint signed with key %s, not %s", kid,
+				 v->key_id);
+	unsigned char sig[66];
+	if (EVP_DecodeBlock(sig, (const unsigned char *)sig64, 88) != 66)
+		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+				 "checkpoint signature is not base64");
+	gx_buf_t m;
+	gx_buf_init(&m);
+	cp_message(chain, json_integer_value(seq), head,
+		   json_integer_value(at), &m);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, v->key) &&
+		 EVP_DigestVerify(ctx, sig, 64, (unsigned char *)m.data,
+				  m.len) == 1;
+	EVP_MD_CTX_free(ctx);
+	gx_buf_free(&m);
+	if (!ok)
+		return gx_seterr(errstr, errstr_size, GX_ERR_DENIED,
+				 "checkpoint signature does not verify");
+	return GX_OK;
+}

@@ -1,0 +1,77 @@
+/*
+ * gx_decision.h - the decision log (art. 20-23): for every ingest record,
+ * what the broker decided for each consumer holding a grant on its item,
+ * hash-chained per ingest partition so that compliance staff can prove
+ * nothing was removed, reordered or altered afterwards.
+ *
+ * One message on <prefix>.decisions per ingest record, key = record id,
+ * value = JSON:
+ *   {"chain":"population/0","seq":42,"prev":"<64 hex>",
+ *    "record_id":R,"subject":"<64 hex>","library":L,"item":I,"provider":P,
+ *    "ingest":"<topic>/<partition>/<offset>","at":MS,
+ *    "catalog_offset":N,"approvals_offset":N,
+ *    "decisions":[{"consumer":C,"verdict":"released|partly_released|
+ *       withheld|denied","reason":CODE,"grant_id":G,"purpose":T,
+ *       "released":[fields]}],
+ *    "hash":"<64 hex>"}
+ * hash = SHA-256(prev ‖ canonical JSON of the message without "hash"),
+ * canonical = jansson compact output with sorted keys. The chain's head
+ * (seq and hash) is committed with the consumed offsets of its ingest
+ * partition, in the same transaction as the decisions, so it survives
+ * crashes and rebalances exactly.
+ *
+ * A checkpoint message (key "checkpoint/<chain>") signs a chain head with
+ * the exchange's Ed25519 key:
+ *   {"checkpoint":"population/0","seq":42,"head":"<hash>","at":MS,
+ *    "key_id":"<hex of SHA-256 of the public key, first 16>",
+ *    "sig":"<base64 signature over chain NUL seq NUL head NUL at>"}
+ */
+#ifndef GX_DECISION_H
+#define GX_DECISION_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "gx.h"
+
+#define GX_HASH_HEX 65
+#define GX_CHAIN_GENESIS                                                      \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+
+/* SHA-256 of prev (hex) and the canonical form of msg without "hash";
+ * out is 64 hex characters and a NUL. */
+void gx_decision_hash(const char *prev, json_t *msg, char out[GX_HASH_HEX]);
+
+/* Parse "SEQ HASH" (committed offset metadata) into a chain head. */
+gx_err_t gx_chain_head_parse(const char *s, size_t len, int64_t *seq,
+			     char hash[GX_HASH_HEX]);
+
+/* Keyed hash of a record's subject (citizen ID, credit code...), the same
+ * for every consumer, so `govexctl subject` can find it and nobody without
+ * the exchange's secret can. */
+void gx_decision_subject(const unsigned char *secret, size_t secretlen,
+		     const char *subject, size_t len, char out[GX_HASH_HEX]);
+
+/* ---- checkpoints: Ed25519 over a chain head ---- */
+typedef struct gx_signer gx_signer_t;
+
+/* Load an Ed25519 private key (PEM, mode 0600 enforced). */
+gx_err_t gx_signer_load(const char *path, gx_signer_t **out, char *errstr,
+			size_t errstr_size);
+void gx_signer_destroy(gx_signer_t *s);
+/* Create a new Ed25519 key: private PEM at path (0600, must not exist),
+ * public PEM at path.pub. */
+gx_err_t gx_signer_create(const char *path, char *errstr, size_t errstr_size);
+/* The checkpoint message for a chain head. */
+json_t *gx_checkpoint_new(gx_signer_t *s, const char *chain, int64_t seq,
+			  const char *head, int64_t at_ms);
+/* Verify a checkpoint with the public key PEM at pubpath (loaded once by
+ * the caller via gx_verifier_load). */
+typedef struct gx_verifier gx_verifier_t;
+gx_err_t gx_verifier_load(const char *pubpath, gx_verifier_t **out,
+			  char *errstr, size_t errstr_size);
+void gx_verifier_destroy(gx_verifier_t *v);
+gx_err_t gx_checkpoint_verify(gx_verifier_t *v, json_t *cp, char *errstr,
+			      size_t errstr_size);
+
+#endif /* GX_DECISION_H */
