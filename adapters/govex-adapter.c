@@ -1,27 +1,46 @@
 /*
- * govex-adapter - a provider agency's adapter: reads its source (a CSV
- * file), validates every row against the library schema, and publishes each
- * valid row as a sealed-ready ingest record to govex.ingest.<library> with
- * an idempotent producer. Every refused row goes to govex.rejected with its
- * line and reason, and the rows after it keep flowing.
+ * govex-adapter - a provider agency's adapter: reads its source (a CSV or
+ * JSON Lines file, or a PostgreSQL table it keeps following), validates
+ * every row against the library schema and publishes each valid row as an
+ * ingest record to <prefix>.ingest.<library>, exactly once:
+ *
+ *  - records, the govex.rejected entries of refused rows, the collect-once
+ *    digests and the adapter's source position are written in one Kafka
+ *    transaction per batch, so after a crash at any moment the adapter
+ *    continues right after the last committed row: nothing lost, nothing
+ *    twice (for read_committed consumers);
+ *  - a record whose payload is the same as the last one published for its
+ *    subject is recognised and not published again (art. 10, collect
+ *    once), also across restarts (the digests are a compacted topic).
+ *
+ * Every refused row goes to govex.rejected with its line (or row key) and
+ * reason, and the rows after it keep flowing; the end (or SIGTERM) prints a
+ * summary: accepted, refused by reason, skipped as unchanged.
  *
  *   govex-adapter [-c FILE] [-b BROKERS] [-o key=value]... --provider P
- *                 --item I --csv FILE
+ *                 --item I (--csv FILE | --jsonl FILE | -o source.type=pg ...)
+ *                 [--mapping FILE]
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gx.h"
 #include "gx_avro.h"
 #include "gx_catalog.h"
 #include "gx_conf.h"
-#include "gx_csv.h"
+#include "gx_digest.h"
 #include "gx_kafka.h"
+#include "gx_keyfile.h"
+#include "gx_position.h"
 #include "gx_record.h"
 #include "gx_schema.h"
+#include "gx_source.h"
 
 struct adapter_conf {
 	char *brokers;
@@ -29,8 +48,20 @@ struct adapter_conf {
 	char *log_level;
 	char *provider;
 	char *item;
+	char *id;
+	char *txn_id;
+	char *digest_secret_file;
+	int64_t batch_max;
+	int64_t commit_interval_ms;
+	int64_t state_timeout_ms;
 	char *source_type;
 	char *source_path;
+	char *mapping;
+	char *pg_conninfo;
+	char *pg_table;
+	char *pg_column;
+	int64_t pg_poll_ms;
+	int64_t pg_batch;
 	int64_t catalog_timeout_ms;
 	int64_t flush_timeout_ms;
 };
@@ -47,19 +78,50 @@ static const gx_confdef_t adapter_defs[] = {
      "this provider agency's code; must be the catalogue item's provider"},
     {"adapter.item", GX_CONF_STR, OFF(item), NULL, 0, 0, NULL,
      "catalogue item the source's records belong to"},
-    {"source.type", GX_CONF_ENUM, OFF(source_type), "csv", 0, 0, "csv",
-     "kind of source"},
+    {"adapter.id", GX_CONF_STR, OFF(id), NULL, 0, 0, NULL,
+     "names this adapter's position and collect-once digests; default "
+     "<provider>.<item>.<hash of the source>; give every export of one item "
+     "the same id to recognise unchanged records across files; never two "
+     "adapters with one id at a time"},
+    {"adapter.transactional.id", GX_CONF_STR, OFF(txn_id), NULL, 0, 0, NULL,
+     "Kafka transactional id; default <prefix>.adapter.<adapter.id>"},
+    {"adapter.digest.secret.file", GX_CONF_STR, OFF(digest_secret_file),
+     NULL, 0, 0, NULL,
+     "optional secret (0600 file) keying the subject hashes of the digests "
+     "topic; changing it forgets every digest"},
+    {"adapter.batch.max", GX_CONF_INT, OFF(batch_max), "5000", 1, 1000000,
+     NULL, "most source rows per Kafka transaction"},
+    {"adapter.commit.interval", GX_CONF_DURATION_MS, OFF(commit_interval_ms),
+     "1s", 10, 3600000, NULL, "longest a transaction stays open"},
+    {"adapter.state.timeout", GX_CONF_DURATION_MS, OFF(state_timeout_ms),
+     "120s", 1000, 86400000, NULL,
+     "how long to wait at start for the position and the digests"},
+    {"source.type", GX_CONF_ENUM, OFF(source_type), "csv", 0, 0,
+     "csv|jsonl|pg", "kind of source"},
     {"source.path", GX_CONF_STR, OFF(source_path), NULL, 0, 0, NULL,
-     "source file (CSV with a header row naming schema fields)"},
+     "source file: CSV with a header row, or JSON Lines (--csv, --jsonl)"},
+    {"source.mapping", GX_CONF_STR, OFF(mapping), NULL, 0, 0, NULL,
+     "file of 'schema_field = source_column' lines (--mapping); without it "
+     "source columns are named like the schema fields"},
+    {"source.pg.conninfo", GX_CONF_STR, OFF(pg_conninfo), "", 0, 0, NULL,
+     "libpq connection string (host=... dbname=... user=...)"},
+    {"source.pg.table", GX_CONF_STR, OFF(pg_table), NULL, 0, 0, NULL,
+     "table to read, 'name' or 'schema.name'"},
+    {"source.pg.cursor.column", GX_CONF_STR, OFF(pg_column), NULL, 0, 0,
+     NULL, "column that grows with every insert and update, in commit order "
+     "(a sequence set by a trigger, updated_at)"},
+    {"source.pg.poll.interval", GX_CONF_DURATION_MS, OFF(pg_poll_ms), "1s",
+     10, 3600000, NULL, "pause between queries once the table is read"},
+    {"source.pg.batch", GX_CONF_INT, OFF(pg_batch), "1000", 1, 1000000,
+     NULL, "rows per query"},
     {"adapter.catalog.timeout", GX_CONF_DURATION_MS, OFF(catalog_timeout_ms),
      "30s", 1000, 3600000, NULL, "how long to wait for the catalogue"},
     {"adapter.flush.timeout", GX_CONF_DURATION_MS, OFF(flush_timeout_ms),
      "120s", 1000, 86400000, NULL,
-     "how long to wait at the end for Kafka to acknowledge every record"},
+     "how long a transaction may take to commit"},
 };
 
 static volatile sig_atomic_t stop;
-static long delivery_failures;
 
 static void on_signal(int sig)
 {
@@ -79,24 +141,397 @@ static void usage(gx_conf_t *conf, FILE *out)
 {
 	fprintf(out,
 		"usage: govex-adapter [-c FILE] [-b BROKERS] [-o key=value]...\n"
-		"                     [--provider P] [--item I] [--csv FILE]\n"
-		"Reads a provider's source, validates each row and publishes it\n"
-		"to <prefix>.ingest.<library>. Refused rows go to <prefix>.rejected.\n"
+		"                     [--provider P] [--item I]\n"
+		"                     [--csv FILE | --jsonl FILE] [--mapping FILE]\n"
+		"Reads a provider's source (CSV, JSON Lines, or a PostgreSQL table\n"
+		"with -o source.type=pg), validates each row and publishes it exactly\n"
+		"once to <prefix>.ingest.<library>; unchanged records are not\n"
+		"published again. Refused rows go to <prefix>.rejected.\n"
 		"Configuration keys (kafka.* keys pass through to librdkafka):\n");
 	gx_conf_usage(conf, out);
 }
 
+/* A digest changed in the open transaction, to undo if it aborts. */
+struct undo {
+	unsigned char subj[GX_DIGEST_LEN];
+	unsigned char old[GX_DIGEST_LEN];
+	int had;
+};
+
+struct adapter {
+	const struct adapter_conf *ac;
+	const gx_library_t *lib;
+	rd_kafka_t *rk;
+	char *topic, *rej_topic, *pos_topic, *dig_topic;
+	char *id;
+	unsigned char secret[GX_SECRET_MAX];
+	size_t secretlen;
+	gx_source_conf_t sc;
+	gx_source_t *src;
+	gx_binder_t *binder;
+	gx_mapping_t *map;
+	gx_digests_t *digests;
+	json_t *committed;	/* position token of the last commit */
+	gx_tally_t pass;	/* committed counts of this pass */
+	gx_tally_t batch;	/* counts in the open transaction */
+	struct undo *undo;
+	size_t nundo, capundo;
+	int in_txn;
+	int txn_failed;		/* a produce or delivery failed */
+	long txn_rows;
+	int64_t txn_started;
+	long commits, aborts, aborts_in_row;
+	avro_value_t ingest;
+	gx_buf_t buf, scratch;
+	const char **vals;
+	long digest_bad;
+};
+
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
+	struct adapter *a = opaque;
 	(void)rk;
-	(void)opaque;
 	if (m->err) {
-		delivery_failures++;
-		if (delivery_failures <= 10)
-			gx_log(GX_LOG_ERROR, "delivery_failed", "topic=%s error=%s",
-			       rd_kafka_topic_name(m->rkt),
-			       rd_kafka_err2name(m->err));
+		/* The transaction cannot commit now; it is aborted and its
+		 * rows read again. */
+		a->txn_failed = 1;
+		gx_log(GX_LOG_WARN, "delivery_failed", "topic=%s error=%s",
+		       rd_kafka_topic_name(m->rkt), rd_kafka_err2name(m->err));
 	}
+}
+
+static void produce(struct adapter *a, const char *topic, const void *key,
+		    size_t klen, const void *val, size_t vlen)
+{
+	rd_kafka_resp_err_t e = gx_kafka_produce(a->rk, topic, key, klen, val,
+						 vlen);
+	if (e) {
+		if (!a->txn_failed)
+			gx_log(GX_LOG_ERROR, "produce_failed",
+			       "topic=%s error=%s", topic, rd_kafka_err2str(e));
+		a->txn_failed = 1;
+	}
+}
+
+/* Log a transaction error; returns 1 if it is fatal (the producer is
+ * unusable: fenced by a newer instance with the same id, ...). */
+static int txn_error(rd_kafka_error_t *e, const char *step)
+{
+	int fatal = rd_kafka_error_is_fatal(e);
+	char q[600];
+	gx_log(GX_LOG_ERROR, "transaction_failed", "step=%s error=%s fatal=%d",
+	       step, gx_log_quote(rd_kafka_error_string(e), q, sizeof(q)),
+	       fatal);
+	rd_kafka_error_destroy(e);
+	return fatal;
+}
+
+static int begin_txn(struct adapter *a)
+{
+	if (a->in_txn)
+		return 0;
+	rd_kafka_error_t *e = rd_kafka_begin_transaction(a->rk);
+	if (e) {
+		txn_error(e, "begin");
+		return -1;
+	}
+	a->in_txn = 1;
+	a->txn_failed = 0;
+	a->txn_rows = 0;
+	a->txn_started = gx_mono_ms();
+	return 0;
+}
+
+/* Open the source after the last committed position. */
+static gx_err_t open_source(struct adapter *a, char *err, size_t errsz)
+{
+	gx_source_destroy(a->src);
+	a->src = NULL;
+	return gx_source_open(&a->sc, a->committed, &a->src, err, errsz);
+}
+
+/*
+ * Abort the open transaction and go back to the last committed state:
+ * digests changed since are restored, the batch's counts dropped, and the
+ * source reopened right after the committed position, so the aborted rows
+ * are read and published again. Returns -1 when that is impossible.
+ */
+static int abort_txn(struct adapter *a)
+{
+	char err[1024];
+	rd_kafka_error_t *e = rd_kafka_abort_transaction(
+	    a->rk, (int)a->ac->flush_timeout_ms);
+	a->in_txn = 0;
+	a->aborts++;
+	if (e && txn_error(e, "abort"))
+		return -1;
+	while (a->nundo) {
+		struct undo *u = &a->undo[--a->nundo];
+		if (u->had)
+			gx_digests_put(a->digests, u->subj, u->old, NULL);
+		else
+			gx_digests_del(a->digests, u->subj);
+	}
+	gx_tally_reset(&a->batch);
+	if (++a->aborts_in_row > 5) {
+		gx_log(GX_LOG_ERROR, "giving_up", "aborts_in_row=%ld",
+		       a->aborts_in_row);
+		return -1;
+	}
+	if (open_source(a, err, sizeof(err))) {
+		char q[1100];
+		gx_log(GX_LOG_ERROR, "source_failed", "error=%s",
+		       gx_log_quote(err, q, sizeof(q)));
+		return -1;
+	}
+	gx_log(GX_LOG_WARN, "transaction_aborted", "resume=%s start=\"%s\"",
+	       gx_resume_name(gx_source_resumed(a->src)),
+	       gx_source_start(a->src));
+	return 0;
+}
+
+/*
+ * Commit the open transaction with the source position after its last
+ * row. Returns 0 when committed (or nothing was open), 1 when the
+ * transaction was aborted and the source rewound, -1 on a fatal error.
+ */
+static int commit_txn(struct adapter *a)
+{
+	if (!a->in_txn)
+		return 0;
+	json_t *pos = gx_source_position(a->src);
+	gx_tally_t total;
+	gx_tally_init(&total);
+	gx_tally_add(&total, &a->pass);
+	gx_tally_add(&total, &a->batch);
+	char *v = gx_position_value(a->id, pos, &total, gx_now_ms());
+	gx_tally_free(&total);
+	produce(a, a->pos_topic, a->id, strlen(a->id), v, strlen(v));
+	free(v);
+	if (a->txn_failed) {
+		json_decref(pos);
+		return abort_txn(a) ? -1 : 1;
+	}
+	rd_kafka_error_t *e = NULL;
+	for (int tries = 0;; tries++) {
+		e = rd_kafka_commit_transaction(a->rk,
+						(int)a->ac->flush_timeout_ms);
+		if (!e || !rd_kafka_error_is_retriable(e) || tries >= 5)
+			break;
+		rd_kafka_error_destroy(e);
+	}
+	if (!e && !a->txn_failed) {
+		a->in_txn = 0;
+		a->commits++;
+		a->aborts_in_row = 0;
+		gx_tally_add(&a->pass, &a->batch);
+		gx_tally_reset(&a->batch);
+		a->nundo = 0;
+		json_decref(a->committed);
+		a->committed = pos;
+		gx_log(GX_LOG_DEBUG, "transaction_committed", "rows=%ld",
+		       a->txn_rows);
+		return 0;
+	}
+	json_decref(pos);
+	if (e) {
+		if (!rd_kafka_error_txn_requires_abort(e) &&
+		    rd_kafka_error_is_fatal(e)) {
+			txn_error(e, "commit");
+			return -1;
+		}
+		txn_error(e, "commit");
+	}
+	return abort_txn(a) ? -1 : 1;
+}
+
+/* Write a refused row to <prefix>.rejected, in the open transaction. */
+static void refuse(struct adapter *a, const gx_source_row_t *row,
+		   const char *reason, const char *why)
+{
+	char q[2200];
+	const char *where = row->where ? row->where : gx_source_name(a->src);
+	gx_tally_refuse(&a->batch, reason);
+	gx_log(GX_LOG_WARN, "row_rejected", "source=%s reason=%s detail=%s",
+	       gx_log_quote(where, q, sizeof(q)), reason,
+	       gx_log_quote(why, q + 600, sizeof(q) - 600));
+	json_t *rj = gx_rejected_json("govex-adapter", reason, why, where,
+				      a->ac->provider, a->ac->item, NULL,
+				      gx_now_ms());
+	if (row->line)
+		json_object_set_new(rj, "line", json_integer(row->line));
+	if (row->row_key)
+		json_object_set_new(rj, "row_key", json_string(row->row_key));
+	char *s = json_dumps(rj, JSON_COMPACT);
+	json_decref(rj);
+	produce(a, a->rej_topic, where, strlen(where), s, strlen(s));
+	free(s);
+}
+
+/* Validate, encode and publish one row (or refuse it, or skip it as
+ * unchanged), in the open transaction. */
+static void process_row(struct adapter *a, const gx_source_row_t *row)
+{
+	const gx_library_t *lib = a->lib;
+	char err[1024], why[2048];
+	avro_value_t payload;
+
+	if (gx_binder_bind(a->binder, row, a->vals, err, sizeof(err))) {
+		refuse(a, row, "unknown_field", err);
+		return;
+	}
+	avro_value_reset(&a->ingest);
+	gx_record_payload(&a->ingest, &payload, err, sizeof(err));
+	int64_t now = gx_now_ms();
+	for (size_t i = 0; i < lib->nfields; i++) {
+		avro_value_t fv;
+		avro_value_get_by_index(&payload, i, &fv, NULL);
+		if (gx_field_set_text(&lib->fields[i], &fv,
+				      a->vals[i] ? a->vals[i] : "", now, err,
+				      sizeof(err))) {
+			snprintf(why, sizeof(why), "%s: %s", row->where, err);
+			refuse(a, row, "invalid_value", why);
+			return;
+		}
+	}
+	const char *key;
+	size_t klen;
+	unsigned char subj[GX_DIGEST_LEN], dig[GX_DIGEST_LEN],
+	    old[GX_DIGEST_LEN];
+	if (gx_record_subject(lib, &payload, &key, &klen, err, sizeof(err)) ||
+	    gx_payload_digest(&payload, &a->scratch, dig, err, sizeof(err))) {
+		snprintf(why, sizeof(why), "%s: %s", row->where, err);
+		refuse(a, row, "encode_failed", why);
+		return;
+	}
+	gx_subject_hash(a->id, a->secret, a->secretlen, key, klen, subj);
+	if (gx_digests_get(a->digests, subj, old) &&
+	    !memcmp(old, dig, GX_DIGEST_LEN)) {
+		a->batch.skipped++;
+		return;
+	}
+	char rid[37];
+	gx_uuid(rid);
+	gx_envelope_t env = {rid, a->ac->provider, a->ac->item, row->where,
+			     now, GX_OP_UPSERT};
+	gx_buf_reset(&a->buf);
+	if (gx_ingest_set(&a->ingest, &env, err, sizeof(err)) ||
+	    gx_avro_so_encode(lib->ingest_fp, &a->ingest, &a->buf, err,
+			      sizeof(err))) {
+		snprintf(why, sizeof(why), "%s: %s", row->where, err);
+		refuse(a, row, "encode_failed", why);
+		return;
+	}
+	produce(a, a->topic, key, klen, a->buf.data, a->buf.len);
+	char dkey[512], dhex[2 * GX_DIGEST_LEN + 1];
+	size_t dklen = gx_digest_key(a->id, subj, dkey, sizeof(dkey));
+	gx_digest_hex(dig, dhex);
+	produce(a, a->dig_topic, dkey, dklen, dhex, strlen(dhex));
+
+	if (a->nundo == a->capundo) {
+		a->capundo = a->capundo ? a->capundo * 2 : 1024;
+		a->undo = gx_realloc(a->undo, a->capundo * sizeof(*a->undo));
+	}
+	struct undo *u = &a->undo[a->nundo++];
+	memcpy(u->subj, subj, GX_DIGEST_LEN);
+	u->had = gx_digests_put(a->digests, subj, dig, u->old);
+	a->batch.accepted++;
+}
+
+/* ---- start-up: the committed position and digests ---- */
+
+struct pos_load {
+	const char *id;
+	json_t *position;
+	json_t *counts;
+	long bad;
+};
+
+static int on_position(void *opaque, const rd_kafka_message_t *m)
+{
+	struct pos_load *pl = opaque;
+	if (m->key_len != strlen(pl->id) || memcmp(m->key, pl->id, m->key_len))
+		return 0;
+	json_decref(pl->position);
+	json_decref(pl->counts);
+	pl->position = pl->counts = NULL;
+	if (!m->payload) /* a tombstone: start afresh */
+		return 0;
+	char err[256];
+	if (gx_position_parse(m->payload, m->len, &pl->position, &pl->counts,
+			      err, sizeof(err)))
+		pl->bad++;
+	return 0;
+}
+
+static int on_digest(void *opaque, const rd_kafka_message_t *m)
+{
+	struct adapter *a = opaque;
+	unsigned char subj[GX_DIGEST_LEN], dig[GX_DIGEST_LEN];
+	switch (gx_digest_parse(a->id, m->key, m->key_len, m->payload, m->len,
+				subj, dig)) {
+	case 1: gx_digests_put(a->digests, subj, dig, NULL); break;
+	case 2: gx_digests_del(a->digests, subj); break;
+	case -1: a->digest_bad++; break;
+	default: break;
+	}
+	return 0;
+}
+
+/* Read a whole state topic; a topic created a moment ago may take a while
+ * to show up in the metadata, hence the retries. */
+static gx_err_t read_state(gx_conf_t *conf, const struct adapter_conf *ac,
+			   const char *topic, gx_state_cb cb, void *opaque,
+			   char *err, size_t errsz)
+{
+	gx_state_reader_t *sr = NULL;
+	gx_err_t e;
+	for (int tries = 0;; tries++) {
+		e = gx_state_reader_new(conf, ac->brokers, topic, &sr, err, errsz);
+		if (!e || tries >= 20)
+			break;
+		struct timespec ts = {0, 500 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (e)
+		return e;
+	e = gx_state_reader_catch_up(sr, cb, opaque, (int)ac->state_timeout_ms,
+				     err, errsz);
+	gx_state_reader_destroy(sr);
+	return e;
+}
+
+/* The default adapter id: provider.item.<12 hex digits naming the source>. */
+static char *default_id(const struct adapter_conf *ac)
+{
+	char *what;
+	if (!strcmp(ac->source_type, "pg")) {
+		what = gx_asprintf("pg:%s:%s", ac->pg_table, ac->pg_column);
+	} else {
+		char real[PATH_MAX];
+		const char *p = realpath(ac->source_path, real) ? real
+							       : ac->source_path;
+		what = gx_asprintf("%s:%s", ac->source_type, p);
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_Digest(what, strlen(what), md, &mdlen, EVP_sha256(), NULL);
+	free(what);
+	return gx_asprintf("%s.%s.%02x%02x%02x%02x%02x%02x", ac->provider,
+			   ac->item, md[0], md[1], md[2], md[3], md[4], md[5]);
+}
+
+/* Adapter ids go into keys "<id>/...": letters, digits, '.', '_', '-'. */
+static int id_ok(const char *id)
+{
+	size_t n = strlen(id);
+	if (n < 1 || n > 200)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789._-", id[i]))
+			return 0;
+	return 1;
 }
 
 struct catalog_load {
@@ -116,11 +551,112 @@ static int on_catalog(void *opaque, const rd_kafka_message_t *m)
 	return 0;
 }
 
+/* Sleep up to ms, waking early on a stop signal. */
+static void nap(int64_t ms)
+{
+	int64_t until = gx_mono_ms() + ms;
+	while (!stop && gx_mono_ms() < until) {
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* The summary: the adapter_done log line and, on stdout, one count a line. */
+static void summary(struct adapter *a, const char *how)
+{
+	gx_buf_t r;
+	gx_buf_init(&r);
+	const char *k;
+	json_t *v;
+	json_object_foreach(a->pass.reasons, k, v)
+	    gx_buf_printf(&r, " refused.%s=%lld", k,
+			  (long long)json_integer_value(v));
+	char q[1100];
+	gx_log(GX_LOG_INFO, "adapter_done",
+	       "source=%s end=%s accepted=%ld refused=%ld skipped_unchanged=%ld%s "
+	       "txn_commits=%ld txn_aborts=%ld digests=%zu",
+	       gx_log_quote(gx_source_name(a->src), q, sizeof(q)), how,
+	       a->pass.accepted, a->pass.refused, a->pass.skipped,
+	       r.data ? gx_buf_cstr(&r) : "", a->commits, a->aborts,
+	       gx_digests_count(a->digests));
+	gx_buf_free(&r);
+	printf("source: %s\n", gx_source_name(a->src));
+	printf("accepted: %ld\n", a->pass.accepted);
+	printf("refused: %ld\n", a->pass.refused);
+	json_object_foreach(a->pass.reasons, k, v)
+	    printf("  %s: %lld\n", k, (long long)json_integer_value(v));
+	printf("skipped_unchanged: %ld\n", a->pass.skipped);
+	fflush(stdout);
+}
+
+/* Read, publish and commit until the source ends (files) or a stop signal
+ * (all). Returns an exit status. */
+static int run(struct adapter *a)
+{
+	char err[1024], q[1100];
+	const struct adapter_conf *ac = a->ac;
+	int follows = gx_source_follows(a->src);
+	int io_failed = 0;
+
+	while (!stop) {
+		gx_source_row_t row;
+		gx_err_t e = gx_source_next(a->src, &row, err, sizeof(err));
+		if (e == GX_ERR_EOF) {
+			/* A file's end is recorded ("done") even when every
+			 * row was committed already. */
+			if (!follows && begin_txn(a))
+				return GX_EXIT_RUNTIME;
+			int cr = commit_txn(a);
+			if (cr < 0)
+				return GX_EXIT_RUNTIME;
+			if (cr > 0)
+				continue; /* aborted: read again */
+			if (!follows)
+				break;
+			nap(ac->pg_poll_ms);
+			continue;
+		}
+		if (e == GX_ERR_IO) {
+			gx_log(GX_LOG_ERROR, "source_failed", "source=%s error=%s",
+			       gx_log_quote(gx_source_name(a->src), q, 300),
+			       gx_log_quote(err, q + 300, sizeof(q) - 300));
+			int cr = commit_txn(a);
+			if (cr < 0)
+				return GX_EXIT_RUNTIME;
+			if (!follows && cr == 0) {
+				io_failed = 1;
+				break;
+			}
+			nap(ac->pg_poll_ms);
+			continue;
+		}
+		if (begin_txn(a))
+			return GX_EXIT_RUNTIME;
+		if (e == GX_ERR_INVALID)
+			refuse(a, &row, row.reason ? row.reason : "invalid_row",
+			       err);
+		else
+			process_row(a, &row);
+		a->txn_rows++;
+		rd_kafka_poll(a->rk, 0);
+		if ((a->txn_rows >= ac->batch_max ||
+		     gx_mono_ms() - a->txn_started >= ac->commit_interval_ms) &&
+		    commit_txn(a) < 0)
+			return GX_EXIT_RUNTIME;
+	}
+	/* Stopped: what was read so far is committed; an abort here leaves
+	 * those rows to the next run. */
+	if (commit_txn(a) < 0)
+		return GX_EXIT_RUNTIME;
+	summary(a, io_failed ? "source_failed" : stop ? "stopped" : "end");
+	return io_failed ? GX_EXIT_RUNTIME : GX_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct adapter_conf ac;
 	gx_conf_t conf;
-	char err[1024];
+	char err[1024], q[1100];
 	const char *conf_file = NULL, *brokers = NULL;
 	gx_strv_t overrides;
 	gx_strv_init(&overrides);
@@ -139,6 +675,8 @@ int main(int argc, char **argv)
 	    {"provider", required_argument, NULL, 'P'},
 	    {"item", required_argument, NULL, 'I'},
 	    {"csv", required_argument, NULL, 'C'},
+	    {"jsonl", required_argument, NULL, 'J'},
+	    {"mapping", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	int c;
@@ -149,7 +687,15 @@ int main(int argc, char **argv)
 		case 'o': gx_strv_push(&overrides, optarg); break;
 		case 'P': opt_set(&overrides, "adapter.provider", optarg); break;
 		case 'I': opt_set(&overrides, "adapter.item", optarg); break;
-		case 'C': opt_set(&overrides, "source.path", optarg); break;
+		case 'C':
+			opt_set(&overrides, "source.type", "csv");
+			opt_set(&overrides, "source.path", optarg);
+			break;
+		case 'J':
+			opt_set(&overrides, "source.type", "jsonl");
+			opt_set(&overrides, "source.path", optarg);
+			break;
+		case 'M': opt_set(&overrides, "source.mapping", optarg); break;
 		case 'h': usage(&conf, stdout); return GX_EXIT_OK;
 		default: usage(&conf, stderr); return GX_EXIT_USAGE;
 		}
@@ -171,32 +717,63 @@ int main(int argc, char **argv)
 	gx_loglevel_t lvl;
 	gx_loglevel_parse(ac.log_level, &lvl);
 	gx_log_init("govex-adapter", lvl);
-	if (!ac.provider || !ac.item || !ac.source_path) {
+
+	struct adapter a;
+	memset(&a, 0, sizeof(a));
+	a.ac = &ac;
+	gx_tally_init(&a.pass);
+	gx_tally_init(&a.batch);
+	gx_buf_init(&a.buf);
+	gx_buf_init(&a.scratch);
+	int rc = GX_EXIT_USAGE;
+	gx_schemas_t *schemas = NULL;
+	gx_catalog_t *cat = NULL;
+	char *cat_topic = NULL, *txn_id = NULL;
+	int have_value = 0;
+	struct pos_load pl = {NULL, NULL, NULL, 0};
+	const char **pgcols = NULL;
+
+	if (gx_srctype_parse(ac.source_type, &a.sc.type)) {
+		fprintf(stderr, "govex-adapter: source.type: unknown\n");
+		goto out;
+	}
+	int is_pg = a.sc.type == GX_SRC_PG;
+	if (!ac.provider || !ac.item ||
+	    (!is_pg && !ac.source_path) ||
+	    (is_pg && (!ac.pg_table || !ac.pg_column))) {
 		fprintf(stderr, "govex-adapter: adapter.provider (--provider), "
-				"adapter.item (--item) and source.path (--csv) "
-				"are required\n");
-		return GX_EXIT_USAGE;
+				"adapter.item (--item) and a source are required: "
+				"source.path (--csv, --jsonl), or source.pg.table and "
+				"source.pg.cursor.column with source.type=pg\n");
+		goto out;
 	}
 	if (gx_check_code("provider", ac.provider, err, sizeof(err)) ||
 	    gx_check_code("item", ac.item, err, sizeof(err))) {
 		fprintf(stderr, "govex-adapter: %s\n", err);
-		return GX_EXIT_USAGE;
+		goto out;
+	}
+	a.sc.path = ac.source_path;
+	a.sc.pg_conninfo = ac.pg_conninfo;
+	a.sc.pg_table = ac.pg_table;
+	a.sc.pg_column = ac.pg_column;
+	a.sc.pg_batch = (long)ac.pg_batch;
+	a.id = ac.id ? gx_strdup(ac.id) : default_id(&ac);
+	if (!id_ok(a.id)) {
+		fprintf(stderr, "govex-adapter: adapter.id '%s': 1 to 200 letters, "
+				"digits, '.', '_' or '-'\n", a.id);
+		goto out;
+	}
+	txn_id = ac.txn_id ? gx_strdup(ac.txn_id)
+			   : gx_asprintf("%s.adapter.%s", ac.prefix, a.id);
+	if (ac.digest_secret_file &&
+	    gx_secret_read(ac.digest_secret_file, a.secret, &a.secretlen, err,
+			   sizeof(err))) {
+		fprintf(stderr, "govex-adapter: adapter.digest.secret.file: %s\n",
+			err);
+		goto out;
 	}
 
-	int rc = GX_EXIT_RUNTIME;
-	gx_schemas_t *schemas = NULL;
-	gx_catalog_t *cat = NULL;
-	gx_state_reader_t *sr = NULL;
-	rd_kafka_t *rk = NULL;
-	gx_csv_t *csv = NULL;
-	FILE *fp = NULL;
-	avro_value_t ingest;
-	int have_value = 0;
-	char *topic = NULL, *rej_topic = NULL, *cat_topic = NULL;
-	gx_buf_t buf;
-	gx_buf_init(&buf);
-	long accepted = 0, refused = 0;
-
+	rc = GX_EXIT_RUNTIME;
 	if (gx_schemas_new(&schemas, err, sizeof(err))) {
 		gx_log(GX_LOG_ERROR, "schemas_failed", "error=\"%s\"", err);
 		goto out;
@@ -206,14 +783,15 @@ int main(int argc, char **argv)
 	cat = gx_catalog_new(schemas);
 	cat_topic = gx_topic(ac.prefix, "catalog");
 	struct catalog_load cl = {cat};
+	gx_state_reader_t *sr = NULL;
 	if (gx_state_reader_new(&conf, ac.brokers, cat_topic, &sr, err, sizeof(err)) ||
 	    gx_state_reader_catch_up(sr, on_catalog, &cl, (int)ac.catalog_timeout_ms,
 				     err, sizeof(err))) {
+		gx_state_reader_destroy(sr);
 		gx_log(GX_LOG_ERROR, "catalog_unavailable", "error=\"%s\"", err);
 		goto out;
 	}
 	gx_state_reader_destroy(sr);
-	sr = NULL;
 	const gx_cat_item_t *item = gx_catalog_get(cat, ac.item);
 	if (!item) {
 		gx_log(GX_LOG_ERROR, "unknown_item", "item=%s", ac.item);
@@ -227,14 +805,30 @@ int main(int argc, char **argv)
 		rc = GX_EXIT_USAGE;
 		goto out;
 	}
-	const gx_library_t *lib = item->lib;
-	topic = gx_topic_ingest(ac.prefix, lib->name);
-	rej_topic = gx_topic(ac.prefix, "rejected");
+	a.lib = item->lib;
+	if (ac.mapping && gx_mapping_load(a.lib, ac.mapping, &a.map, err, sizeof(err))) {
+		fprintf(stderr, "govex-adapter: %s\n", err);
+		rc = GX_EXIT_USAGE;
+		goto out;
+	}
+	/* A table is asked for the mapped columns only. */
+	pgcols = gx_calloc(a.lib->nfields, sizeof(char *));
+	size_t npgcols = 0;
+	for (size_t i = 0; i < a.lib->nfields; i++)
+		if (gx_mapping_column(a.map, a.lib, i))
+			pgcols[npgcols++] = gx_mapping_column(a.map, a.lib, i);
+	a.sc.pg_columns = pgcols;
+	a.sc.pg_ncolumns = npgcols;
+	a.topic = gx_topic_ingest(ac.prefix, a.lib->name);
+	a.rej_topic = gx_topic(ac.prefix, "rejected");
+	a.pos_topic = gx_topic(ac.prefix, "adapter.positions");
+	a.dig_topic = gx_topic(ac.prefix, "adapter.digests");
 
-	static const char *const extra[] = {"enable.idempotence", "true",
-					    "acks", "all",
-					    "linger.ms", "20",
-					    "compression.type", "lz4", NULL};
+	const char *const extra[] = {"transactional.id", txn_id,
+				     "enable.idempotence", "true",
+				     "acks", "all",
+				     "linger.ms", "20",
+				     "compression.type", "lz4", NULL};
 	rd_kafka_conf_t *kc;
 	if (gx_kafka_conf(&conf, ac.brokers, extra, &kc, err, sizeof(err))) {
 		fprintf(stderr, "govex-adapter: %s\n", err);
@@ -242,185 +836,122 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rd_kafka_conf_set_dr_msg_cb(kc, dr_cb);
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
-	if (!rk) {
+	rd_kafka_conf_set_opaque(kc, &a);
+	a.rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
+	if (!a.rk) {
 		rd_kafka_conf_destroy(kc);
 		gx_log(GX_LOG_ERROR, "producer_failed", "error=\"%s\"", err);
 		goto out;
 	}
+	/* Until `govexctl setup` creates them: the adapter's own state
+	 * topics, compacted, one partition each. */
+	static const char *const compact[] = {"cleanup.policy", "compact", NULL};
+	gx_topic_spec_t specs[] = {{a.pos_topic, 1, -1, compact},
+				   {a.dig_topic, 1, -1, compact}};
+	int created = 0;
+	if (gx_kafka_create_topics(a.rk, specs, 2, 30000, &created, err,
+				   sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "topics_failed", "error=%s",
+		       gx_log_quote(err, q, sizeof(q)));
+		goto out;
+	}
+	if (created)
+		gx_log(GX_LOG_INFO, "topics_created", "count=%d positions=%s digests=%s",
+		       created, a.pos_topic, a.dig_topic);
+	/* Fences any earlier instance with this id and aborts the transaction
+	 * it left open, so what is read next is all that was committed. */
+	rd_kafka_error_t *ke = rd_kafka_init_transactions(a.rk, 60000);
+	if (ke) {
+		txn_error(ke, "init");
+		goto out;
+	}
 
-	fp = fopen(ac.source_path, "rb");
-	if (!fp) {
-		fprintf(stderr, "govex-adapter: %s: %s\n", ac.source_path, strerror(errno));
+	pl.id = a.id;
+	if (read_state(&conf, &ac, a.pos_topic, on_position, &pl, err, sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "positions_unavailable", "error=%s",
+		       gx_log_quote(err, q, sizeof(q)));
+		goto out;
+	}
+	if (pl.bad)
+		gx_log(GX_LOG_WARN, "position_unreadable", "adapter=%s", a.id);
+	a.digests = gx_digests_new();
+	int64_t t0 = gx_mono_ms();
+	if (read_state(&conf, &ac, a.dig_topic, on_digest, &a, err, sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "digests_unavailable", "error=%s",
+		       gx_log_quote(err, q, sizeof(q)));
+		goto out;
+	}
+	if (a.digest_bad)
+		gx_log(GX_LOG_WARN, "digests_unreadable", "count=%ld", a.digest_bad);
+
+	a.committed = pl.position ? json_incref(pl.position) : NULL;
+	if (open_source(&a, err, sizeof(err))) {
+		fprintf(stderr, "govex-adapter: %s\n", err);
 		rc = GX_EXIT_USAGE;
 		goto out;
 	}
-	csv = gx_csv_new(fp, ac.source_path);
-	gx_csv_row_t row;
-	gx_err_t e = gx_csv_next(csv, &row, err, sizeof(err));
-	if (e) {
-		fprintf(stderr, "govex-adapter: %s\n",
-			e == GX_ERR_EOF ? "source is empty: no header row" : err);
+	gx_resume_t resumed = gx_source_resumed(a.src);
+	if (resumed == GX_RESUME_CONTINUE)
+		gx_tally_from_json(&a.pass, pl.counts);
+	else if (resumed == GX_RESUME_CHANGED)
+		gx_log(GX_LOG_WARN, "source_changed",
+		       "adapter=%s note=\"source identity differs from the "
+		       "committed position; reading it from the beginning\"",
+		       a.id);
+	/* Files without a mapping must name every column like a field. */
+	a.binder = gx_binder_new(a.lib, a.map, !a.map && !is_pg);
+	size_t ncols;
+	const char *const *cols = gx_source_columns(a.src, &ncols);
+	char where[600];
+	snprintf(where, sizeof(where), "%s%s", gx_source_name(a.src),
+		 is_pg ? "" : ":1");
+	if (cols && gx_binder_check(a.binder, cols, ncols, where, err, sizeof(err))) {
+		fprintf(stderr, "govex-adapter: %s\n", err);
 		rc = GX_EXIT_USAGE;
 		goto out;
 	}
-	/* Header: each column names a schema field; every required field
-	 * must have a column. */
-	size_t ncols = row.nfields;
-	int *colfield = gx_calloc(ncols, sizeof(int));
-	unsigned char *present = gx_calloc(lib->nfields, 1);
-	for (size_t i = 0; i < ncols; i++) {
-		const gx_field_t *f = gx_library_field(lib, row.fields[i]);
-		if (!f || present[f->index]) {
-			fprintf(stderr, "govex-adapter: %s:%ld: column %zu '%s': %s\n",
-				ac.source_path, row.line, i + 1, row.fields[i],
-				f ? "named twice" : "not a field of the library");
-			free(colfield);
-			free(present);
-			rc = GX_EXIT_USAGE;
-			goto out;
-		}
-		colfield[i] = (int)f->index;
-		present[f->index] = 1;
-	}
-	for (size_t i = 0; i < lib->nfields; i++)
-		if (!present[i] && !lib->fields[i].nullable) {
-			fprintf(stderr, "govex-adapter: %s:%ld: required column '%s' is missing\n",
-				ac.source_path, row.line, lib->fields[i].name);
-			free(colfield);
-			free(present);
-			rc = GX_EXIT_USAGE;
-			goto out;
-		}
-	free(present);
-
-	avro_generic_value_new(lib->ingest_iface, &ingest);
+	a.vals = gx_calloc(a.lib->nfields, sizeof(char *));
+	avro_generic_value_new(a.lib->ingest_iface, &a.ingest);
 	have_value = 1;
+
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	gx_log(GX_LOG_INFO, "adapter_started", "source=%s item=%s library=%s topic=%s",
-	       ac.source_path, ac.item, lib->name, topic);
-
-	while (!stop) {
-		e = gx_csv_next(csv, &row, err, sizeof(err));
-		if (e == GX_ERR_EOF)
-			break;
-		char source[512], why[2048];
-		const char *reason = NULL;
-		long line = row.line;
-		if (e) {
-			/* The reader's message already names file and line. */
-			reason = "malformed_csv";
-			snprintf(why, sizeof(why), "%s", err);
-			snprintf(source, sizeof(source), "%s", ac.source_path);
-			if (e == GX_ERR_IO)
-				break;
-		} else {
-			snprintf(source, sizeof(source), "%s:%ld", ac.source_path, line);
-			if (row.nfields != ncols) {
-				reason = "wrong_column_count";
-				snprintf(why, sizeof(why),
-					 "%s: expected %zu columns, got %zu",
-					 source, ncols, row.nfields);
-			}
-		}
-		avro_value_t payload;
-		if (!reason) {
-			avro_value_reset(&ingest);
-			gx_record_payload(&ingest, &payload, err, sizeof(err));
-			/* Optional fields without a column are null. */
-			for (size_t i = 0; i < lib->nfields; i++) {
-				avro_value_t fv, br;
-				if (lib->fields[i].nullable) {
-					avro_value_get_by_index(&payload, i, &fv, NULL);
-					avro_value_set_branch(&fv, 0, &br);
-					avro_value_set_null(&br);
-				}
-			}
-			for (size_t i = 0; i < ncols && !reason; i++) {
-				avro_value_t fv;
-				const gx_field_t *f = &lib->fields[colfield[i]];
-				avro_value_get_by_index(&payload, f->index, &fv, NULL);
-				if (gx_field_set_text(f, &fv, row.fields[i], gx_now_ms(),
-						      err, sizeof(err))) {
-					reason = "invalid_value";
-					snprintf(why, sizeof(why), "%s: %s", source, err);
-				}
-			}
-		}
-		if (!reason) {
-			char rid[37];
-			gx_uuid(rid);
-			gx_envelope_t env = {rid, ac.provider, ac.item, source,
-					     gx_now_ms(), GX_OP_UPSERT};
-			const char *key;
-			size_t klen;
-			gx_buf_reset(&buf);
-			if (gx_ingest_set(&ingest, &env, err, sizeof(err)) ||
-			    gx_record_subject(lib, &payload, &key, &klen, err, sizeof(err)) ||
-			    gx_avro_so_encode(lib->ingest_fp, &ingest, &buf, err, sizeof(err))) {
-				reason = "encode_failed";
-				snprintf(why, sizeof(why), "%s: %s", source, err);
-			} else {
-				rd_kafka_resp_err_t ke =
-				    gx_kafka_produce(rk, topic, key, klen, buf.data, buf.len);
-				if (ke) {
-					gx_log(GX_LOG_ERROR, "produce_failed",
-					       "source=%s error=%s", source,
-					       rd_kafka_err2str(ke));
-					break;
-				}
-				accepted++;
-			}
-		}
-		if (reason) {
-			char q[2200];
-			refused++;
-			gx_log(GX_LOG_WARN, "row_rejected", "source=%s reason=%s detail=%s",
-			       source, reason, gx_log_quote(why, q, sizeof(q)));
-			json_t *rj = gx_rejected_json("govex-adapter", reason, why, source,
-						      ac.provider, ac.item, NULL, gx_now_ms());
-			json_object_set_new(rj, "line", json_integer(line));
-			char *s = json_dumps(rj, JSON_COMPACT);
-			json_decref(rj);
-			rd_kafka_resp_err_t ke = gx_kafka_produce(rk, rej_topic, source, strlen(source),
-							 s, strlen(s));
-			free(s);
-			if (ke) {
-				gx_log(GX_LOG_ERROR, "produce_failed", "topic=%s error=%s",
-				       rej_topic, rd_kafka_err2str(ke));
-				break;
-			}
-		}
-		rd_kafka_poll(rk, 0);
-	}
-	free(colfield);
-	rd_kafka_resp_err_t fe = rd_kafka_flush(rk, (int)ac.flush_timeout_ms);
-	if (fe)
-		gx_log(GX_LOG_ERROR, "flush_failed", "error=%s unsent=%d",
-		       rd_kafka_err2str(fe), rd_kafka_outq_len(rk));
-	gx_log(GX_LOG_INFO, "adapter_done",
-	       "source=%s accepted=%ld refused=%ld delivery_failures=%ld",
-	       ac.source_path, accepted, refused, delivery_failures);
-	rc = (fe || delivery_failures || e == GX_ERR_IO) ? GX_EXIT_RUNTIME : GX_EXIT_OK;
-	if (stop)
-		rc = GX_EXIT_OK;
+	gx_log(GX_LOG_INFO, "adapter_started",
+	       "source=%s type=%s item=%s library=%s topic=%s adapter=%s "
+	       "resume=%s start=%s digests=%zu digests_ms=%lld",
+	       gx_log_quote(gx_source_name(a.src), q, 500), ac.source_type,
+	       ac.item, a.lib->name, a.topic, a.id, gx_resume_name(resumed),
+	       gx_log_quote(gx_source_start(a.src), q + 500, sizeof(q) - 500),
+	       gx_digests_count(a.digests), (long long)(gx_mono_ms() - t0));
+	rc = run(&a);
 out:
+	free(pgcols);
 	if (have_value)
-		avro_value_decref(&ingest);
-	gx_buf_free(&buf);
-	gx_csv_destroy(csv);
-	if (fp)
-		fclose(fp);
-	if (rk)
-		rd_kafka_destroy(rk);
-	gx_state_reader_destroy(sr);
+		avro_value_decref(&a.ingest);
+	gx_source_destroy(a.src);
+	gx_binder_destroy(a.binder);
+	gx_mapping_destroy(a.map);
+	gx_digests_destroy(a.digests);
+	json_decref(a.committed);
+	json_decref(pl.position);
+	json_decref(pl.counts);
+	gx_tally_free(&a.pass);
+	gx_tally_free(&a.batch);
+	gx_buf_free(&a.buf);
+	gx_buf_free(&a.scratch);
+	free(a.undo);
+	free(a.vals);
+	if (a.rk)
+		rd_kafka_destroy(a.rk);
 	gx_catalog_destroy(cat);
 	gx_schemas_destroy(schemas);
-	free(topic);
-	free(rej_topic);
+	free(a.topic);
+	free(a.rej_topic);
+	free(a.pos_topic);
+	free(a.dig_topic);
+	free(a.id);
+	free(txn_id);
 	free(cat_topic);
-	gx_strv_free(&overrides);
 	gx_conf_free(&conf);
 	return rc;
 }
