@@ -21,6 +21,7 @@ PACKAGES=(
     librdkafka-dev libavro-dev libjansson-dev libcsv-dev libmicrohttpd-dev
     libssl-dev uuid-dev libcriterion-dev libpq-dev
     kcat openjdk-17-jre-headless maven python3
+    postgresql  # the adapter's PostgreSQL test starts a private server
     python3-avro python3-confluent-kafka
 )
 

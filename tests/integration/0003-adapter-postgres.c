@@ -1,0 +1,286 @@
+/*
+ * 0003-adapter-postgres: govex-adapter follows a PostgreSQL table.
+ *
+ * A real PostgreSQL (Debian's, started by the test in a temporary
+ * directory) holds people under their own column names (a mapping file
+ * names them for the schema) with a sequence column that a trigger bumps on
+ * every update. While the adapter follows the table, rows are inserted and
+ * updated, some rows are "touched" without any change, one invalid row is
+ * inserted, and the adapter is killed with SIGKILL once and restarted.
+ * Then every row has arrived in its latest version, each version at most
+ * once and in order per key (read_committed), the touched rows were not
+ * published again, and the invalid row is in govex.rejected with its row
+ * key.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gx.h"
+#include "itest.h"
+#include "itest_population.h"
+
+static it_pg_t pg;
+static pid_t adapter;
+
+/* Never leave the adapter or PostgreSQL behind, even after a failure. */
+static void cleanup(void)
+{
+	if (adapter > 0) {
+		kill(adapter, SIGKILL);
+		waitpid(adapter, NULL, 0);
+		adapter = 0;
+	}
+	it_pg_stop(&pg);
+}
+
+#define PG_FIRST 2000	/* rows before the adapter starts */
+#define PG_ROUNDS 8	/* rounds of changes while it runs */
+#define PG_INSERT 100	/* new rows per round */
+#define PG_BAD 999999	/* index of the invalid row */
+
+/* An INSERT of rows [first, first + n). */
+static char *insert_sql(unsigned first, unsigned n)
+{
+	gx_buf_t b;
+	gx_buf_init(&b);
+	gx_buf_printf(&b, "INSERT INTO people (n, sfzh, xm, sex, ethnicity, birth_date, "
+			  "division_code, zz, status, updated_at) VALUES\n");
+	for (unsigned i = first; i < first + n; i++) {
+		struct row r;
+		make_row(i, &r);
+		gx_buf_printf(&b, "%s(%u, '%s', '%s', '%s', '%s', '%s', '140105', "
+			      "'山西省太原市小店区%u号 v1', '%s', now())\n",
+			      i > first ? "," : "", i, r.id, r.name, r.sex, r.eth, r.birth, i,
+			      r.status);
+	}
+	gx_buf_putc(&b, ';');
+	char *s = strdup(gx_buf_cstr(&b));
+	gx_buf_free(&b);
+	return s;
+}
+
+static pid_t start_adapter(const char *P, const char *map)
+{
+	static char conninfo[600];
+	snprintf(conninfo, sizeof(conninfo), "source.pg.conninfo=%s", pg.conninfo);
+	const char *args[] = {"--provider", "SX-GA", "--item", "POP-PG", "--mapping", map,
+			      "-o", "source.type=pg", "-o", conninfo,
+			      "-o", "source.pg.table=public.people",
+			      "-o", "source.pg.cursor.column=seq",
+			      "-o", "source.pg.poll.interval=200ms",
+			      "-o", "source.pg.batch=300",
+			      "-o", "adapter.batch.max=500", NULL};
+	return it_spawn(P, "govex-adapter", args);
+}
+
+struct pg_seen {
+	json_t *versions;	/* citizen ID -> [version, ...] in topic order */
+	long n, bad;
+};
+
+static void on_record(void *opaque, const rd_kafka_message_t *m)
+{
+	struct pg_seen *s = opaque;
+	json_t *o = it_ingest_json(m);
+	if (!o) {
+		s->bad++;
+		return;
+	}
+	s->n++;
+	const char *id = json_string_value(json_object_get(o, "citizen_id"));
+	const char *addr = json_string_value(json_object_get(o, "address"));
+	const char *v = addr ? strstr(addr, " v") : NULL;
+	if (!id || !v) {
+		s->bad++;
+	} else {
+		json_t *a = json_object_get(s->versions, id);
+		if (!a)
+			json_object_set_new(s->versions, id, a = json_array());
+		json_array_append_new(a, json_integer(atoi(v + 2)));
+	}
+	json_decref(o);
+}
+
+/* Read the ingest topic; 1 if every row of want (ID -> version) has
+ * arrived in that version last. */
+static int caught_up(json_t *want, struct pg_seen *s)
+{
+	json_decref(s->versions);
+	s->versions = json_object();
+	s->n = s->bad = 0;
+	it_topic_read("pg.ingest.population", 30000, on_record, s);
+	const char *id;
+	json_t *v;
+	json_object_foreach(want, id, v) {
+		json_t *a = json_object_get(s->versions, id);
+		if (!a || json_integer_value(json_array_get(a, json_array_size(a) - 1)) !=
+			      json_integer_value(v))
+			return 0;
+	}
+	return 1;
+}
+
+Test(adapter, postgres_inserts_and_updates_arrive_once_in_order, .timeout = 300,
+     .fini = cleanup)
+{
+	const char *P = "pg";
+	it_setup(P, it_population_catalog("POP-PG"));
+	it_pg_start(&pg);
+	char *out = it_psql(&pg,
+	    "CREATE SEQUENCE people_seq;\n"
+	    "CREATE TABLE people (\n"
+	    "  n int NOT NULL, sfzh text PRIMARY KEY, xm text NOT NULL, sex text,\n"
+	    "  ethnicity text, birth_date date, division_code text, zz text,\n"
+	    "  marital_status text, education text, status text,\n"
+	    "  updated_at timestamptz NOT NULL,\n"
+	    "  version int NOT NULL DEFAULT 1,\n"
+	    "  seq bigint NOT NULL DEFAULT nextval('people_seq'),\n"
+	    "  internal_note text);\n"
+	    "CREATE FUNCTION people_bump() RETURNS trigger LANGUAGE plpgsql AS\n"
+	    "  $$ BEGIN NEW.seq := nextval('people_seq'); RETURN NEW; END $$;\n"
+	    "CREATE TRIGGER people_bump BEFORE UPDATE ON people\n"
+	    "  FOR EACH ROW EXECUTE FUNCTION people_bump();\n");
+	free(out);
+	char *sql = insert_sql(0, PG_FIRST);
+	free(it_psql(&pg, sql));
+	free(sql);
+
+	char *map = it_path("pg.map");
+	const char *mtext = "citizen_id = sfzh\nname = xm\naddress = zz\n";
+	it_write(map, mtext, strlen(mtext));
+	adapter = start_adapter(P, map);
+
+	/* First the table as it was: every row in version 1. */
+	json_t *want = json_object();
+	for (unsigned i = 0; i < PG_FIRST; i++) {
+		struct row r;
+		make_row(i, &r);
+		json_object_set_new(want, r.id, json_integer(1));
+	}
+	struct pg_seen s = {NULL, 0, 0};
+	int ok = 0;
+	for (int t = 0; t < 120 && !(ok = caught_up(want, &s)); t++) {
+		int st;
+		cr_assert(waitpid(adapter, &st, WNOHANG) == 0, "the adapter exited");
+		usleep(250000);
+	}
+	cr_assert(ok, "the table's first %d rows did not arrive within 30 s", PG_FIRST);
+	json_decref(want);
+
+	unsigned next = PG_FIRST;
+	for (unsigned r = 0; r < PG_ROUNDS; r++) {
+		sql = insert_sql(next, PG_INSERT);
+		free(it_psql(&pg, sql));
+		free(sql);
+		next += PG_INSERT;
+		/* A tenth of the rows get a new version; some twice in a
+		 * row, so the adapter may see only the later one. */
+		char upd[600];
+		snprintf(upd, sizeof(upd),
+			 "UPDATE people SET version = version + 1, updated_at = now(),"
+			 " zz = '山西省太原市小店区' || n || '号 v' || (version + 1)"
+			 " WHERE n %% 10 = %u;\n"
+			 "UPDATE people SET version = version + 1,"
+			 " zz = '山西省太原市小店区' || n || '号 v' || (version + 1)"
+			 " WHERE n %% 97 = %u;\n"
+			 /* touched, not changed: a new seq, the same record */
+			 "UPDATE people SET xm = xm WHERE n %% 50 = %u;\n",
+			 r, r, 25 + r);
+		free(it_psql(&pg, upd));
+		if (r == 3) {
+			struct row bad;
+			make_row(PG_BAD, &bad);
+			bad.id[17] = bad.id[17] == '0' ? '1' : '0';
+			snprintf(upd, sizeof(upd),
+				 "INSERT INTO people (n, sfzh, xm, zz, birth_date, sex,"
+				 " ethnicity, division_code, status, updated_at) VALUES"
+				 " (%u, '%s', '坏号码', 'x v1', '1980-01-01', '1', '01',"
+				 " '140105', 'ALIVE', now());", PG_BAD, bad.id);
+			free(it_psql(&pg, upd));
+		}
+		if (r == PG_ROUNDS / 2) {
+			/* Killed at once after a round of changes, while it is
+			 * reading them; the next instance goes on. */
+			usleep(150000);
+			kill(adapter, SIGKILL);
+			waitpid(adapter, NULL, 0);
+			adapter = start_adapter(P, map);
+		}
+		usleep(300000);
+	}
+
+	/* The table's last word on every valid row. */
+	out = it_psql(&pg, "SELECT sfzh, version FROM people WHERE n <> 999999;");
+	want = json_object();
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		char *bar = strchr(line, '|');
+		cr_assert(bar, "psql: %s", line);
+		*bar = '\0';
+		json_object_set_new(want, line, json_integer(atoi(bar + 1)));
+	}
+	free(out);
+	cr_assert_eq(json_object_size(want), PG_FIRST + PG_ROUNDS * PG_INSERT);
+
+	ok = 0;
+	for (int t = 0; t < 60 && !(ok = caught_up(want, &s)); t++)
+		usleep(500000);
+	cr_assert(ok, "not every row arrived in its last version within 30 s "
+		  "(%ld records read)", s.n);
+	cr_expect_eq(it_stop(adapter), 0, "adapter did not stop cleanly");
+	adapter = 0;
+
+	/* Each version at most once, in order per key; nothing else. */
+	cr_expect_eq(s.bad, 0);
+	cr_expect_eq(json_object_size(s.versions), json_object_size(want));
+	const char *id;
+	json_t *a;
+	long dup = 0;
+	json_object_foreach(s.versions, id, a) {
+		cr_expect(json_object_get(want, id), "a record for no row: %s", id);
+		for (size_t i = 1; i < json_array_size(a); i++)
+			if (json_integer_value(json_array_get(a, i)) <=
+			    json_integer_value(json_array_get(a, i - 1)) && dup++ < 5)
+				cr_log_error("%s: version %lld after %lld", id,
+					     (long long)json_integer_value(json_array_get(a, i)),
+					     (long long)json_integer_value(json_array_get(a, i - 1)));
+	}
+	cr_expect_eq(dup, 0, "%ld versions out of order or twice", dup);
+	/* Rows present before the adapter started arrived from version 1. */
+	for (unsigned i = 0; i < PG_FIRST; i++) {
+		struct row r;
+		make_row(i, &r);
+		json_t *first = json_array_get(json_object_get(s.versions, r.id), 0);
+		if (json_integer_value(first) != 1) {
+			cr_expect_fail("row %u arrived first in version %lld", i,
+				       (long long)json_integer_value(first));
+			break;
+		}
+	}
+	cr_log_info("%ld records for %zu rows", s.n, json_object_size(want));
+	json_decref(s.versions);
+	json_decref(want);
+
+	/* Touched rows were recognised as unchanged, and counted. */
+	cr_expect_gt(it_log_count(P, "govex-adapter", "event=adapter_done"), 0);
+	cr_expect_eq(it_log_count(P, "govex-adapter", "skipped_unchanged=0 "), 0,
+		     "touched rows were not counted as skipped unchanged");
+
+	/* The invalid row, refused with its row key. */
+	const char *rej[] = {"rejected", "--json", "--max", "1", "--idle-exit", "10s", NULL};
+	itest_out_t o = it_run(P, "govexctl", rej);
+	cr_assert_eq(o.status, 0);
+	json_t *rs = it_json_lines(o.out, o.len);
+	it_out_free(&o);
+	cr_assert_eq(json_array_size(rs), 1);
+	json_t *x = json_array_get(rs, 0);
+	cr_expect_str_eq(json_string_value(json_object_get(x, "reason")), "invalid_value");
+	const char *src = json_string_value(json_object_get(x, "source"));
+	cr_expect(src && !strncmp(src, "public.people:seq=", 18), "source %s", src ? src : "");
+	cr_expect(json_is_string(json_object_get(x, "row_key")));
+	json_decref(rs);
+}
