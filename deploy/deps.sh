@@ -23,6 +23,7 @@ PACKAGES=(
     kcat openjdk-17-jre-headless maven python3
     postgresql  # the adapter's PostgreSQL test starts a private server
     python3-avro python3-confluent-kafka
+    prometheus  # promtool checks /metrics output and deploy/prometheus; a real server for the monitoring test
 )
 
 # --- 1. Debian packages ------------------------------------------------------
