@@ -455,6 +455,23 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 
 static int fatal_txn(rd_kafka_error_t *e, const char *what);
 
+/* Open a transaction if none is open; 0 on success. A fatal error stops. */
+static int begin_txn(struct broker *b)
+{
+	if (b->in_txn)
+		return 0;
+	rd_kafka_error_t *e = rd_kafka_begin_transaction(b->producer);
+	if (e) {
+		fatal_txn(e, "begin");
+		stop = 2;
+		return -1;
+	}
+	b->in_txn = 1;
+	b->txn_records = 0;
+	b->txn_started = gx_mono_ms();
+	return 0;
+}
+
 /*
  * Record, once, that grants reached their end dates (art. 13: grants end by
  * expiry). The end date itself already stopped releases; the event is the
@@ -468,16 +485,8 @@ static void note_expiries(struct broker *b)
 	while ((g = gx_approvals_next_grant(b->ap, &it))) {
 		if (g->revoked || g->expired_noted || !g->until_ms || now < g->until_ms)
 			continue;
-		if (!b->in_txn) {
-			rd_kafka_error_t *e = rd_kafka_begin_transaction(b->producer);
-			if (e) {
-				fatal_txn(e, "begin");
-				return;
-			}
-			b->in_txn = 1;
-			b->txn_records = 0;
-			b->txn_started = gx_mono_ms();
-		}
+		if (begin_txn(b))
+			return;
 		json_t *ev = gx_event_expire(g->request_id, g->id, now);
 		char *v = json_dumps(ev, JSON_COMPACT);
 		json_decref(ev);
@@ -499,8 +508,10 @@ static void checkpoint_chains(struct broker *b)
 	void *v;
 	while (gx_map_next(b->chains, &it, NULL, &v)) {
 		struct chain *c = v;
-		if (c->seq == c->signed_seq || !b->in_txn)
+		if (c->seq == c->signed_seq)
 			continue;
+		if (begin_txn(b))
+			return;
 		json_t *cp = gx_checkpoint_new(b->signer, c->name, c->seq, c->head,
 					       gx_now_ms());
 		char *val = json_dumps(cp, JSON_COMPACT | JSON_SORT_KEYS);
@@ -876,18 +887,9 @@ int main(int argc, char **argv)
 					gx_log(GX_LOG_WARN, "consume_error", "error=\"%s\"",
 					       rd_kafka_message_errstr(m));
 			} else {
-				if (!b.in_txn) {
-					rd_kafka_error_t *e =
-					    rd_kafka_begin_transaction(b.producer);
-					if (e) {
-						fatal_txn(e, "begin");
-						rd_kafka_message_destroy(m);
-						stop = 2;
-						break;
-					}
-					b.in_txn = 1;
-					b.txn_records = 0;
-					b.txn_started = gx_mono_ms();
+				if (begin_txn(&b)) {
+					rd_kafka_message_destroy(m);
+					break;
 				}
 				process(&b, m);
 				b.txn_records++;
@@ -895,7 +897,7 @@ int main(int argc, char **argv)
 			rd_kafka_message_destroy(m);
 		}
 		rd_kafka_poll(b.producer, 0);
-		if (b.in_txn && gx_mono_ms() - last_checkpoint >= bc.checkpoint_interval_ms) {
+		if (gx_mono_ms() - last_checkpoint >= bc.checkpoint_interval_ms) {
 			last_checkpoint = gx_mono_ms();
 			checkpoint_chains(&b);
 		}
