@@ -734,9 +734,6 @@ static int cmd_setup(struct ctl *x, int argc, char **argv)
 		goto out;
 
 	size_t nlib = gx_schemas_count(schemas);
-	specs = gx_calloc(6 + nlib, sizeof(*specs));
-	names = gx_calloc(6 + nlib, sizeof(*names));
-	existed = gx_calloc(6 + nlib, sizeof(*existed));
 	const struct {
 		const char *kind;
 		int one;
@@ -745,7 +742,13 @@ static int cmd_setup(struct ctl *x, int argc, char **argv)
 	    {"catalog", 1, cfg_compact},     {"schemas", 1, cfg_compact},
 	    {"approvals", 1, cfg_append_only}, {"decisions", 0, cfg_forever},
 	    {"seals", 0, cfg_forever},       {"rejected", 0, NULL},
+	    /* The adapters' exactly-once positions and collect-once digests. */
+	    {"adapter.positions", 1, cfg_compact},
+	    {"adapter.digests", 1, cfg_compact},
 	};
+	specs = gx_calloc(GX_ARRAY_SIZE(fixed) + nlib, sizeof(*specs));
+	names = gx_calloc(GX_ARRAY_SIZE(fixed) + nlib, sizeof(*names));
+	existed = gx_calloc(GX_ARRAY_SIZE(fixed) + nlib, sizeof(*existed));
 	for (size_t i = 0; i < GX_ARRAY_SIZE(fixed); i++, n++) {
 		names[n] = gx_topic(x->cc.prefix, fixed[i].kind);
 		specs[n] = (gx_topic_spec_t){names[n],

@@ -13,6 +13,8 @@ status=0
 if [ "$what" != integration ]; then
     echo "== unit tests"
     "$O/tests/unit-tests" --jobs 2 || status=1
+    echo "== Prometheus config, alert rules and dashboard (promtool)"
+    deploy/prometheus/check.sh || status=1
 fi
 if [ "$what" = all ]; then
     echo "== quick benchmarks (figures only, no assertions)"
