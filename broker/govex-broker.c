@@ -25,9 +25,11 @@
 #include "gx_catalog.h"
 #include "gx_conf.h"
 #include "gx_decision.h"
+#include "gx_http.h"
 #include "gx_kafka.h"
 #include "gx_keyfile.h"
 #include "gx_map.h"
+#include "gx_metrics.h"
 #include "gx_policy.h"
 #include "gx_record.h"
 #include "gx_schema.h"
@@ -46,6 +48,8 @@ struct broker_conf {
 	char *subject_secret_file;
 	char *checkpoint_key_file;
 	int64_t checkpoint_interval_ms;
+	char *http_address;
+	int64_t http_port;
 };
 
 #define OFF(m) offsetof(struct broker_conf, m)
@@ -83,6 +87,10 @@ static const gx_confdef_t broker_defs[] = {
     {"broker.checkpoint.interval", GX_CONF_DURATION_MS,
      OFF(checkpoint_interval_ms), "10s", 1000, 86400000, NULL,
      "how often each advanced decision chain's head is signed"},
+    {"http.address", GX_CONF_STR, OFF(http_address), "127.0.0.1", 0, 0, NULL,
+     "address of /metrics, /healthz and /readyz"},
+    {"http.port", GX_CONF_INT, OFF(http_port), "9470", 0, 65535, NULL,
+     "their port (0: any free port, logged as event=http_listening)"},
 };
 
 static volatile sig_atomic_t stop;
@@ -111,6 +119,11 @@ struct broker {
 	int decisions_partitions;
 	gx_map_t *chains;	/* "topic/partition" -> struct chain */
 	gx_signer_t *signer;
+	/* metrics (gx_metrics.h): families, and handles for the hot path */
+	gx_metrics_t *reg;
+	gx_metric_t *m_in, *m_released, *m_withheld, *m_denied, *m_refused,
+	    *m_commits, *m_aborts, *m_latency, *m_last, *m_period, *m_lag;
+	gx_metric_child_t *c_commits, *c_aborts, *c_latency;
 	size_t best_cap;
 	gx_buf_t buf;
 	unsigned char secret[GX_SECRET_MAX];
@@ -167,6 +180,108 @@ static void chains_from_committed(struct broker *b,
 	}
 }
 
+/* Register the broker's metric families (names as in deploy/prometheus). */
+static gx_err_t metrics_setup(struct broker *b, char *err, size_t errsz)
+{
+	gx_metrics_t *r = b->reg;
+	gx_err_t e;
+	gx_metric_t *build;
+	if ((e = gx_metrics_counter(r, "govex_records_in_total",
+				    "Ingest records read, by library", "library",
+				    &b->m_in, err, errsz)) ||
+	    (e = gx_metrics_counter(r, "govex_records_released_total",
+				    "Records released, by consumer and library",
+				    "consumer,library", &b->m_released, err, errsz)) ||
+	    (e = gx_metrics_counter(r, "govex_records_withheld_total",
+				    "Records released to no one, by library and reason",
+				    "library,reason", &b->m_withheld, err, errsz)) ||
+	    (e = gx_metrics_counter(r, "govex_records_denied_total",
+				    "Per-consumer decisions that released nothing, by reason",
+				    "reason", &b->m_denied, err, errsz)) ||
+	    (e = gx_metrics_counter(r, "govex_ingest_refused_total",
+				    "Ingest records refused by the broker, by reason",
+				    "reason", &b->m_refused, err, errsz)) ||
+	    (e = gx_metrics_counter(r, "govex_txn_commits_total",
+				    "Transactions committed", NULL, &b->m_commits, err,
+				    errsz)) ||
+	    (e = gx_metrics_counter(r, "govex_txn_aborts_total",
+				    "Transactions aborted", NULL, &b->m_aborts, err,
+				    errsz)) ||
+	    (e = gx_metrics_histogram(r, "govex_release_latency_seconds",
+				      "From collected at to released at",
+				      NULL, gx_metrics_latency_buckets,
+				      gx_metrics_latency_nbuckets, &b->m_latency,
+				      err, errsz)) ||
+	    (e = gx_metrics_gauge(r, "govex_provider_last_record_timestamp_seconds",
+				  "When the newest record of each item was collected",
+				  "provider,item", &b->m_last, err, errsz)) ||
+	    (e = gx_metrics_gauge(r, "govex_item_update_period_seconds",
+				  "Each catalogue item's promised update period (art. 11)",
+				  "item", &b->m_period, err, errsz)) ||
+	    (e = gx_metrics_gauge(r, "govex_broker_lag_records",
+				  "Ingest records not yet processed by this instance",
+				  "topic,partition", &b->m_lag, err, errsz)) ||
+	    (e = gx_metrics_gauge(r, "govex_build_info", "Build of this program",
+				  "version", &build, err, errsz)))
+		return e;
+	gx_metric_set(build, 1, GX_VERSION);
+	b->c_commits = gx_metric_child(b->m_commits);
+	b->c_aborts = gx_metric_child(b->m_aborts);
+	b->c_latency = gx_metric_child(b->m_latency);
+	return GX_OK;
+}
+
+/* Seconds of a catalogue update period (实时 counts as one minute). */
+static double period_seconds(const char *p)
+{
+	static const struct {
+		const char *en, *zh;
+		double s;
+	} t[] = {{"realtime", "实时", 60},	    {"daily", "每日", 86400},
+		 {"weekly", "每周", 7 * 86400},	    {"monthly", "每月", 31 * 86400},
+		 {"quarterly", "每季度", 92 * 86400}, {"half-yearly", "每半年", 183 * 86400},
+		 {"yearly", "每年", 366 * 86400}};
+	for (size_t i = 0; p && i < GX_ARRAY_SIZE(t); i++)
+		if (!strcmp(p, t[i].en) || !strcmp(p, t[i].zh))
+			return t[i].s;
+	return 0;
+}
+
+/* Scrape hook: this instance's lag per assigned ingest partition, from
+ * positions and cached high watermarks (no broker round trip). */
+static void lag_hook(gx_metrics_t *reg, void *opaque)
+{
+	struct broker *b = opaque;
+	rd_kafka_topic_partition_list_t *parts;
+	(void)reg;
+	gx_metric_clear(b->m_lag);
+	if (!b->consumer || rd_kafka_assignment(b->consumer, &parts))
+		return;
+	rd_kafka_position(b->consumer, parts);
+	for (int i = 0; i < parts->cnt; i++) {
+		rd_kafka_topic_partition_t *p = &parts->elems[i];
+		int64_t lo, hi;
+		if (rd_kafka_get_watermark_offsets(b->consumer, p->topic, p->partition,
+						   &lo, &hi))
+			continue;
+		char part[16];
+		snprintf(part, sizeof(part), "%d", p->partition);
+		double lag = p->offset >= 0 ? (double)(hi - p->offset) : (double)(hi - lo);
+		gx_metric_set(b->m_lag, lag < 0 ? 0 : lag, p->topic, part);
+	}
+	rd_kafka_topic_partition_list_destroy(parts);
+}
+
+static int ready(void *opaque, char *reason, size_t n)
+{
+	struct broker *b = opaque;
+	if (!b->running) {
+		snprintf(reason, n, "loading catalogue and approvals");
+		return 0;
+	}
+	return 1;
+}
+
 static int on_catalog(void *opaque, const rd_kafka_message_t *m)
 {
 	struct broker *b = opaque;
@@ -176,9 +291,13 @@ static int on_catalog(void *opaque, const rd_kafka_message_t *m)
 			     sizeof(err)))
 		gx_log(GX_LOG_WARN, "catalog_item_refused", "offset=%lld error=\"%s\"",
 		       (long long)m->offset, err);
-	else
+	else {
+		const gx_cat_item_t *it = gx_catalog_get(b->cat, key);
+		if (it && period_seconds(it->update_period) > 0)
+			gx_metric_set(b->m_period, period_seconds(it->update_period), key);
 		gx_log(GX_LOG_DEBUG, "catalog_item", "item=%s offset=%lld", key,
 		       (long long)m->offset);
+	}
 	free(key);
 	return 0;
 }
@@ -262,6 +381,7 @@ static void reject(struct broker *b, const rd_kafka_message_t *m,
 	snprintf(src, sizeof(src), "%s/%d/%lld", rd_kafka_topic_name(m->rkt),
 		 m->partition, (long long)m->offset);
 	b->refused++;
+	gx_metric_inc(b->m_refused, reason);
 	gx_log(GX_LOG_WARN, "record_refused", "source=%s reason=%s detail=%s",
 	       src, reason, gx_log_quote(detail, q, sizeof(q)));
 	json_t *j = gx_rejected_json("govex-broker", reason, detail, src,
@@ -329,6 +449,8 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 		       "the record's provider is not the item's provider", &env);
 		return;
 	}
+	gx_metric_inc(b->m_in, lib->name);
+	gx_metric_set(b->m_last, env.collected_at / 1000.0, env.provider, item->id);
 
 	/* One decision per consumer holding grants on the item (gx_policy_choose:
 	 * the same choice replay makes). The index holds only grants in play,
@@ -359,8 +481,10 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 		reject(b, m, "undecodable", err, &env);
 		return;
 	}
-	if (!nreleased)
+	if (!nreleased) {
 		b->withheld++;
+		gx_metric_inc(b->m_withheld, lib->name, nbest ? "no_release" : "no_grant");
+	}
 	if (!nbest)
 		return; /* no grant in play: nothing to decide, nothing to log */
 
@@ -393,8 +517,13 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 				produce(b, t, dkey, dklen, b->buf.data, b->buf.len);
 				free(t);
 				b->released++;
+				gx_metric_inc(b->m_released, d->grant->consumer, lib->name);
+				gx_histogram_observe(b->c_latency,
+						     (now - env.collected_at) / 1000.0);
 			}
 		}
+		if (!d->released)
+			gx_metric_inc(b->m_denied, d->reason);
 		json_t *e = json_object();
 		json_object_set_new(e, "consumer", json_string(d->grant->consumer));
 		json_object_set_new(e, "verdict", json_string(gx_verdict_name(d->verdict)));
@@ -574,6 +703,7 @@ static void abort_txn(struct broker *b)
 	b->in_txn = 0;
 	b->txn_failed = 0;
 	b->txn_aborts++;
+	gx_counter_inc(b->c_aborts);
 	rewind_to_committed(b);
 }
 
@@ -615,6 +745,7 @@ static int commit_txn(struct broker *b)
 		if (!e) {
 			b->in_txn = 0;
 			b->txn_commits++;
+			gx_counter_inc(b->c_commits);
 			return 0;
 		}
 		if (rd_kafka_error_is_retriable(e) && tries < 5) {
@@ -816,9 +947,24 @@ int main(int argc, char **argv)
 	b.decisions_topic = gx_topic(bc.prefix, "decisions");
 	b.chains = gx_map_new();
 	int rc = GX_EXIT_RUNTIME;
+	gx_http_t *http = NULL;
 	char *cat_topic = gx_topic(bc.prefix, "catalog");
 	char *ap_topic = gx_topic(bc.prefix, "approvals");
 
+	b.reg = gx_metrics_new();
+	if (metrics_setup(&b, err, sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "metrics_failed", "error=\"%s\"", err);
+		goto out;
+	}
+	gx_metrics_on_scrape(b.reg, lag_hook, &b);
+	if (gx_http_start(bc.http_address, (int)bc.http_port, b.reg, &http, err,
+			  sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "http_failed", "error=\"%s\"", err);
+		goto out;
+	}
+	gx_http_set_ready(http, ready, &b);
+	gx_log(GX_LOG_INFO, "http_listening", "address=%s port=%d", bc.http_address,
+	       gx_http_port(http));
 	if (gx_schemas_new(&b.schemas, err, sizeof(err))) {
 		gx_log(GX_LOG_ERROR, "schemas_failed", "error=\"%s\"", err);
 		goto out;
@@ -930,6 +1076,7 @@ int main(int argc, char **argv)
 	       b.records_in, b.released, b.withheld, b.refused, b.txn_commits,
 	       b.txn_aborts);
 out:
+	gx_http_stop(http); /* before anything its scrape hook reads goes */
 	if (b.consumer) {
 		rd_kafka_consumer_close(b.consumer);
 		rd_kafka_destroy(b.consumer);
@@ -956,6 +1103,7 @@ out:
 	free(b.decisions_topic);
 	gx_map_destroy(b.chains, free);
 	gx_signer_destroy(b.signer);
+	gx_metrics_destroy(b.reg);
 	free(cat_topic);
 	free(ap_topic);
 	gx_conf_free(&conf);

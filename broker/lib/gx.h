@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define GX_VERSION "0.1.0"
+
 /* Error codes returned by library functions. */
 typedef enum {
 	GX_OK = 0,

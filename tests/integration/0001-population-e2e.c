@@ -123,6 +123,24 @@ Test(e2e, ten_thousand_rows_reach_only_the_granted_consumer, .timeout = 600)
 	cr_expect_eq(o.len, 0, "a consumer without a grant received: %.200s", o.out);
 	it_out_free(&o);
 
+	/* The broker's /metrics counts what happened, and it is ready. */
+	int port = it_http_port(P, "govex-broker");
+	cr_assert_gt(port, 0, "the broker logged no http_listening port");
+	int st;
+	char *ready = it_http_get(port, "/readyz", &st);
+	cr_expect_eq(st, 200, "readyz: %d %s", st, ready ? ready : "");
+	free(ready);
+	char *metrics = it_http_get(port, "/metrics", &st);
+	cr_assert_eq(st, 200);
+	cr_expect_eq(it_metric(metrics, "govex_records_in_total{library=\"population\"}"), N);
+	cr_expect_eq(it_metric(metrics, "govex_records_released_total{consumer=\"SX-MZ\","
+					"library=\"population\"}"), N);
+	cr_expect_eq(it_metric(metrics, "govex_release_latency_seconds_count"), N);
+	cr_expect_geq(it_metric(metrics, "govex_txn_commits_total"), 1);
+	cr_expect_eq(it_metric(metrics, "govex_item_update_period_seconds{item=\"POP-E2E\"}"),
+		     86400);
+	free(metrics);
+
 	cr_expect_eq(it_stop(broker), 0, "broker did not stop cleanly");
 
 	/* Every log line of the broker and the adapter is one key=value event

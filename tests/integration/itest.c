@@ -8,11 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "gx.h"
 #include "gx_validate.h"
 #include "itest.h"
 
@@ -259,7 +263,8 @@ pid_t it_broker(const char *prefix)
 	snprintf(group, sizeof(group), "broker.group=%s-broker", prefix);
 	snprintf(txn, sizeof(txn), "broker.transactional.id=%s-broker-1", prefix);
 	snprintf(secret, sizeof(secret), "broker.subject.secret.file=%s", path);
-	const char *args[] = {"-o", group, "-o", txn, "-o", secret, "-o", keyset, NULL};
+	const char *args[] = {"-o", group, "-o", txn, "-o", secret, "-o", keyset,
+			      "-o", "http.port=0", NULL};
 	return it_spawn(prefix, "govex-broker", args);
 }
 
@@ -588,4 +593,67 @@ char *it_psql(const it_pg_t *pg, const char *sql)
 	char *out = strdup(b.data ? gx_buf_cstr(&b) : "");
 	gx_buf_free(&b);
 	return out;
+}
+
+char *it_http_get(int port, const char *path, int *status)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {0};
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*status = 0;
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	char req[512];
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	if (write(fd, req, (size_t)n) != n) {
+		close(fd);
+		return NULL;
+	}
+	gx_buf_t b;
+	gx_buf_init(&b);
+	char chunk[8192];
+	ssize_t r;
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+		gx_buf_append(&b, chunk, (size_t)r);
+	close(fd);
+	char *all = gx_buf_cstr(&b);
+	sscanf(all, "HTTP/1.%*d %d", status);
+	char *body = strstr(all, "\r\n\r\n");
+	char *out = strdup(body ? body + 4 : "");
+	gx_buf_free(&b);
+	return out;
+}
+
+int it_http_port(const char *prefix, const char *prog)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/%s.%s.log", it_tmp(), prefix, prog);
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int port = 0;
+	while (f && getline(&line, &cap, f) > 0) {
+		char *p = strstr(line, "event=http_listening");
+		if (p && (p = strstr(p, "port=")))
+			port = atoi(p + 5);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	return port;
+}
+
+double it_metric(const char *exposition, const char *sample)
+{
+	size_t n = strlen(sample);
+	for (const char *p = exposition; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (!strncmp(p, sample, n) && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+	}
+	return -1;
 }

@@ -46,6 +46,14 @@ void it_citizen_id(unsigned i, char out[19]);
 /* Set up a prefix: setup topics and import the catalogue JSON text. */
 void it_setup(const char *prefix, const char *catalog_json);
 
+/* GET http://127.0.0.1:port/path; the body (malloc'd) or NULL; *status
+ * set to the HTTP status. */
+char *it_http_get(int port, const char *path, int *status);
+/* The port a program logged in event=http_listening (0 if none yet). */
+int it_http_port(const char *prefix, const char *prog);
+/* The value of the sample `name{labels}` in a Prometheus exposition, or -1. */
+double it_metric(const char *exposition, const char *sample);
+
 /* Start govex-broker for prefix with its own group, transactional id and
  * subject secret (made on first use). */
 pid_t it_broker(const char *prefix);
