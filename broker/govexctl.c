@@ -29,20 +29,12 @@
 #include "gx_keyfile.h"
 #include "gx_decision.h"
 #include "gx_replay.h"
+#include "govexctl.h"
 #include "gx_policy.h"
 #include "gx_record.h"
 #include "gx_schema.h"
 
-#define PROG "govexctl"
-/* The actor that grants unconditional fields on the exchange's behalf. */
-#define EXCHANGE_ACTOR "govex"
 
-struct ctl_conf {
-	char *brokers;
-	char *prefix;
-	char *log_level;
-	int64_t timeout_ms;
-};
 
 #define OFF(m) offsetof(struct ctl_conf, m)
 static const gx_confdef_t ctl_defs[] = {
@@ -59,15 +51,6 @@ static const gx_confdef_t ctl_defs[] = {
 };
 #undef OFF
 
-/* What every command shares: the configuration and where it comes from. */
-struct ctl {
-	gx_conf_t conf;
-	struct ctl_conf cc;
-	const char *conf_file;
-	const char *brokers;	/* -b, applied last */
-	gx_strv_t overrides;	/* -o key=value, in order */
-	const char *cmd;	/* for messages: "catalog import" */
-};
 
 static volatile sig_atomic_t stop;
 static long dr_failed;
@@ -152,9 +135,9 @@ static void usage(struct ctl *x, FILE *out)
 
 /* ---- small helpers ---- */
 
-static int fail_usage(struct ctl *x, const char *fmt, ...)
+int fail_usage(struct ctl *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static int fail_usage(struct ctl *x, const char *fmt, ...)
+int fail_usage(struct ctl *x, const char *fmt, ...)
 {
 	va_list ap;
 	fprintf(stderr, PROG "%s%s: ", x->cmd ? " " : "", x->cmd ? x->cmd : "");
@@ -165,9 +148,9 @@ static int fail_usage(struct ctl *x, const char *fmt, ...)
 	return GX_EXIT_USAGE;
 }
 
-static int fail_runtime(const char *fmt, ...)
+int fail_runtime(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
-static int fail_runtime(const char *fmt, ...)
+int fail_runtime(const char *fmt, ...)
 {
 	va_list ap;
 	fputs(PROG ": ", stderr);
@@ -179,7 +162,7 @@ static int fail_runtime(const char *fmt, ...)
 }
 
 /* Parse a whole decimal integer option within [min, max]. */
-static int opt_int(struct ctl *x, const char *opt, const char *s, long min,
+int opt_int(struct ctl *x, const char *opt, const char *s, long min,
 		   long max, long *out)
 {
 	char *end;
@@ -194,7 +177,7 @@ static int opt_int(struct ctl *x, const char *opt, const char *s, long min,
 
 /* Parse a duration option with the configuration's own rules and words,
  * through a one-key table, so "5s" means the same everywhere. */
-static int opt_duration(struct ctl *x, const char *opt, const char *s,
+int opt_duration(struct ctl *x, const char *opt, const char *s,
 			int64_t *ms)
 {
 	struct {
@@ -229,7 +212,7 @@ static int check_prefix(const char *p)
 	return 1;
 }
 
-static void fmt_ms(int64_t ms, char *out, size_t n)
+void fmt_ms(int64_t ms, char *out, size_t n)
 {
 	if (ms)
 		gx_fmt_time_ms(ms, out, n);
@@ -237,7 +220,7 @@ static void fmt_ms(int64_t ms, char *out, size_t n)
 		snprintf(out, n, "-");
 }
 
-static json_t *json_time(int64_t ms)
+json_t *json_time(int64_t ms)
 {
 	char b[40];
 	if (!ms)
@@ -246,7 +229,7 @@ static json_t *json_time(int64_t ms)
 	return json_string(b);
 }
 
-static json_t *json_strv(const gx_strv_t *sv)
+json_t *json_strv(const gx_strv_t *sv)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < sv->n; i++)
@@ -256,7 +239,7 @@ static json_t *json_strv(const gx_strv_t *sv)
 
 /* Print one JSON value on one line and flush, so a pipe sees each line
  * as soon as it is known. */
-static void print_json_line(json_t *j)
+void print_json_line(json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (s) {
@@ -309,12 +292,8 @@ static size_t disp_width(const char *s)
 	return w;
 }
 
-struct table {
-	size_t ncols;
-	gx_strv_t cells; /* row-major, the header first */
-};
 
-static void table_init(struct table *t, size_t ncols, const char *const *hdr)
+void table_init(struct table *t, size_t ncols, const char *const *hdr)
 {
 	t->ncols = ncols;
 	gx_strv_init(&t->cells);
@@ -322,12 +301,12 @@ static void table_init(struct table *t, size_t ncols, const char *const *hdr)
 		gx_strv_push(&t->cells, hdr[i]);
 }
 
-static void table_cell(struct table *t, const char *s)
+void table_cell(struct table *t, const char *s)
 {
 	gx_strv_push(&t->cells, s && *s ? s : "-");
 }
 
-static void table_print(struct table *t, FILE *out)
+void table_print(struct table *t, FILE *out)
 {
 	size_t *w = gx_calloc(t->ncols, sizeof(size_t));
 	for (size_t i = 0; i < t->cells.n; i++) {
@@ -349,7 +328,7 @@ static void table_print(struct table *t, FILE *out)
 	fflush(out);
 }
 
-static void table_free(struct table *t)
+void table_free(struct table *t)
 {
 	gx_strv_free(&t->cells);
 }
@@ -357,7 +336,7 @@ static void table_free(struct table *t)
 /* ---- configuration and option parsing ---- */
 
 /* Apply the file, then -o, then -b; set up logging. */
-static int ctl_configure(struct ctl *x)
+int ctl_configure(struct ctl *x)
 {
 	char err[1024];
 	if (gx_conf_setup(&x->conf, x->conf_file, &x->overrides, x->brokers, err,
@@ -382,19 +361,13 @@ static int ctl_configure(struct ctl *x)
 }
 
 /* Options every command accepts: -c, -b, -o, -h. */
-#define COMMON_SHORT "+:c:b:o:h"
-#define COMMON_LONG                                                          \
-	{"config", required_argument, NULL, 'c'},                            \
-	    {"brokers", required_argument, NULL, 'b'},                       \
-	    {"set", required_argument, NULL, 'o'},                           \
-	    {"help", no_argument, NULL, 'h'}
 
 /*
  * Handle an option getopt_long returned that the command does not know
  * itself. Returns -1 when handled (keep parsing), else the exit status the
  * command should return (help printed, or a usage error).
  */
-static int common_opt(struct ctl *x, int c, char **argv)
+int common_opt(struct ctl *x, int c, char **argv)
 {
 	switch (c) {
 	case 'c':
@@ -422,7 +395,7 @@ static int common_opt(struct ctl *x, int c, char **argv)
 
 /* Reset getopt for a command's own argument vector (argv[0] is the
  * command's name). */
-static void getopt_reset(void)
+void getopt_reset(void)
 {
 	optind = 0;
 	opterr = 0;
@@ -445,7 +418,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 }
 
 /* A producer (idempotent, acks=all, plus extra); also the admin handle. */
-static int new_producer(struct ctl *x, const char *const *extra,
+int new_producer(struct ctl *x, const char *const *extra,
 			rd_kafka_t **out)
 {
 	static const char *const base[] = {"enable.idempotence", "true",
@@ -517,7 +490,7 @@ static int topic_exists(struct ctl *x, rd_kafka_t *rk, const char *topic,
 
 /* The topic must exist before anything is written to it: the brokers do
  * not create topics on first use. */
-static int need_topic(struct ctl *x, rd_kafka_t *rk, const char *topic)
+int need_topic(struct ctl *x, rd_kafka_t *rk, const char *topic)
 {
 	int exists = 0, rc = topic_exists(x, rk, topic, &exists);
 	if (rc)
@@ -529,7 +502,7 @@ static int need_topic(struct ctl *x, rd_kafka_t *rk, const char *topic)
 }
 
 /* Flush and check that every message was acknowledged. */
-static int flush_all(struct ctl *x, rd_kafka_t *rk, const char *what)
+int flush_all(struct ctl *x, rd_kafka_t *rk, const char *what)
 {
 	rd_kafka_resp_err_t e = rd_kafka_flush(rk, (int)x->cc.timeout_ms);
 	if (e)
@@ -542,7 +515,7 @@ static int flush_all(struct ctl *x, rd_kafka_t *rk, const char *what)
 	return GX_EXIT_OK;
 }
 
-static int on_catalog(void *opaque, const rd_kafka_message_t *m)
+int on_catalog(void *opaque, const rd_kafka_message_t *m)
 {
 	gx_catalog_t *cat = opaque;
 	char err[512], q[600];
@@ -555,7 +528,7 @@ static int on_catalog(void *opaque, const rd_kafka_message_t *m)
 	return 0;
 }
 
-static int on_approval(void *opaque, const rd_kafka_message_t *m)
+int on_approval(void *opaque, const rd_kafka_message_t *m)
 {
 	gx_approvals_t *ap = opaque;
 	char err[512], q[600];
@@ -567,7 +540,7 @@ static int on_approval(void *opaque, const rd_kafka_message_t *m)
 }
 
 /* Read a whole state topic (catalog, approvals) to its current end. */
-static int load_state(struct ctl *x, const char *kind, gx_state_cb cb,
+int load_state(struct ctl *x, const char *kind, gx_state_cb cb,
 		      void *opaque)
 {
 	char err[1024];
@@ -587,7 +560,7 @@ static int load_state(struct ctl *x, const char *kind, gx_state_cb cb,
 	return rc;
 }
 
-static int load_schemas(gx_schemas_t **out)
+int load_schemas(gx_schemas_t **out)
 {
 	char err[1024];
 	if (gx_schemas_new(out, err, sizeof(err)))
@@ -1130,7 +1103,7 @@ static int cmd_catalog(struct ctl *x, int argc, char **argv)
 /* ================= request ================= */
 
 /* Report a failed transactional call; aborts when Kafka asks for it. */
-static int txn_fail(rd_kafka_t *rk, const char *step, rd_kafka_error_t *e,
+int txn_fail(rd_kafka_t *rk, const char *step, rd_kafka_error_t *e,
 		    int timeout_ms)
 {
 	int abortable = rd_kafka_error_txn_requires_abort(e);
@@ -1156,7 +1129,7 @@ static int txn_fail(rd_kafka_t *rk, const char *step, rd_kafka_error_t *e,
  * it is created first, so the broker never holds a grant it cannot deliver
  * under. Returns an exit status; on failure nothing was recorded.
  */
-static int write_events(struct ctl *x, const char *key, json_t *const *events,
+int write_events(struct ctl *x, const char *key, json_t *const *events,
 			size_t n, const char *deliver_topic, long partitions,
 			long replication)
 {
@@ -1418,7 +1391,7 @@ out:
 
 /* ================= requests, grants ================= */
 
-static const char *req_state_name(gx_req_state_t s)
+const char *req_state_name(gx_req_state_t s)
 {
 	switch (s) {
 	case GX_REQ_PENDING: return "pending";
@@ -1428,7 +1401,7 @@ static const char *req_state_name(gx_req_state_t s)
 	return "?";
 }
 
-static const char *grant_status(const gx_grant_t *g, int64_t now)
+const char *grant_status(const gx_grant_t *g, int64_t now)
 {
 	if (g->revoked)
 		return "revoked";
