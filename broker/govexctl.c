@@ -116,6 +116,14 @@ static void usage(struct ctl *x, FILE *out)
 "  why RECORD --consumer C [--json]\n"
 "      the decision for that record and consumer, and the grant and\n"
 "      approval events behind it\n"
+"  subject ID --secret FILE [--from T] [--to T] [--json]\n"
+"      every release of data about one citizen or company: when, to whom,\n"
+"      which fields, under which grant and purpose (FILE: the broker's\n"
+"      subject secret; the log holds only keyed hashes)\n"
+"  what-if (--catalog FILE | --revoke GRANT --at TIME) [--from T] [--to T]\n"
+"          [--json]\n"
+"      replay a period under a proposed change; list the releases it\n"
+"      would alter\n"
 "  key new FILE\n"
 "      create the exchange's Ed25519 signing key (FILE, mode 0600) and its\n"
 "      public key FILE.pub (broker.checkpoint.key.file; replay --pubkey)\n"
@@ -2437,280 +2445,6 @@ static int cmd_secret(struct ctl *x, int argc, char **argv)
 	return GX_EXIT_OK;
 }
 
-/* ================= replay, why ================= */
-
-struct replay_feed {
-	gx_replay_t *r;
-	int kind; /* 0 catalog, 1 approvals, 2 decisions */
-};
-
-static int on_replay_msg(void *opaque, const rd_kafka_message_t *m)
-{
-	struct replay_feed *f = opaque;
-	if (f->kind == 0)
-		gx_replay_add_catalog(f->r, m->offset, m->payload, m->len);
-	else if (f->kind == 1)
-		gx_replay_add_approval(f->r, m->offset, m->payload, m->len);
-	else
-		gx_replay_add_decision(f->r, m->partition, m->offset, m->payload, m->len);
-	return 0;
-}
-
-struct replay_out {
-	int json;
-	long shown;
-};
-
-static void on_finding(void *opaque, json_t *f)
-{
-	struct replay_out *o = opaque;
-	o->shown++;
-	if (o->json) {
-		print_json_line(f);
-		return;
-	}
-	json_t *seq = json_object_get(f, "seq");
-	printf("%-18s chain=%s seq=%lld record=%s%s%s: %s\n",
-	       json_string_value(json_object_get(f, "kind")),
-	       json_string_value(json_object_get(f, "chain")) ?: "-",
-	       seq ? (long long)json_integer_value(seq) : -1LL,
-	       json_string_value(json_object_get(f, "record_id")) ?: "-",
-	       json_object_get(f, "consumer") ? " consumer=" : "",
-	       json_string_value(json_object_get(f, "consumer")) ?: "",
-	       json_string_value(json_object_get(f, "detail")));
-}
-
-static int cmd_replay(struct ctl *x, int argc, char **argv)
-{
-	static const struct option opts[] = {
-	    {"from", required_argument, NULL, 'F'},
-	    {"to", required_argument, NULL, 'T'},
-	    {"consumer", required_argument, NULL, 'C'},
-	    {"item", required_argument, NULL, 'I'},
-	    {"pubkey", required_argument, NULL, 'K'},
-	    {"json", no_argument, NULL, 'J'},
-	    COMMON_LONG,
-	    {NULL, 0, NULL, 0}};
-	gx_replay_filter_t f = {0};
-	const char *pubkey = NULL;
-	struct replay_out out = {0, 0};
-	int c, rc;
-	char err[1024];
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
-		switch (c) {
-		case 'F':
-			if (gx_parse_time_ms(optarg, &f.from_ms))
-				return fail_usage(x, "--from: expected a date or RFC 3339 time");
-			break;
-		case 'T':
-			if (gx_parse_time_ms(optarg, &f.to_ms))
-				return fail_usage(x, "--to: expected a date or RFC 3339 time");
-			break;
-		case 'C': f.consumer = optarg; break;
-		case 'I': f.item = optarg; break;
-		case 'K': pubkey = optarg; break;
-		case 'J': out.json = 1; break;
-		default:
-			if ((rc = common_opt(x, c, argv)) >= 0)
-				return rc;
-		}
-	}
-	if (optind < argc)
-		return fail_usage(x, "unexpected argument '%s'", argv[optind]);
-	if (pubkey && gx_verifier_load(pubkey, &f.verifier, err, sizeof(err)))
-		return fail_usage(x, "--pubkey: %s", err);
-	gx_schemas_t *schemas = NULL;
-	gx_replay_t *r = NULL;
-	if ((rc = ctl_configure(x)) || (rc = load_schemas(&schemas)))
-		goto out;
-	r = gx_replay_new(schemas);
-	const char *kinds[] = {"catalog", "approvals", "decisions"};
-	for (int k = 0; k < 3; k++) {
-		struct replay_feed feed = {r, k};
-		if ((rc = load_state(x, kinds[k], on_replay_msg, &feed)))
-			goto out;
-	}
-	gx_replay_totals_t t;
-	gx_replay_run(r, &f, on_finding, &out, &t);
-	char summary[512];
-	snprintf(summary, sizeof(summary),
-		 "%ld decision messages, %ld decisions checked, %ld agree; %ld "
-		 "checkpoints, %ld verified%s; %ld findings",
-		 t.messages, t.decisions, t.agreed, t.checkpoints,
-		 t.checkpoints_verified, f.verifier ? "" : " (no --pubkey given)",
-		 t.findings);
-	if (out.json) {
-		json_t *sj = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "summary", summary,
-				       "messages", (json_int_t)t.messages,
-				       "decisions", (json_int_t)t.decisions,
-				       "agreed", (json_int_t)t.agreed,
-				       "checkpoints", (json_int_t)t.checkpoints,
-				       "checkpoints_verified", (json_int_t)t.checkpoints_verified,
-				       "findings", (json_int_t)t.findings);
-		print_json_line(sj);
-		json_decref(sj);
-	} else {
-		printf("%s\n", summary);
-	}
-	rc = t.findings ? GX_EXIT_CHECK : GX_EXIT_OK;
-out:
-	gx_replay_destroy(r);
-	gx_schemas_destroy(schemas);
-	gx_verifier_destroy(f.verifier);
-	return rc;
-}
-
-struct why_state {
-	const char *record_id;
-	json_t *msg;
-};
-
-static int on_why_decision(void *opaque, const rd_kafka_message_t *m)
-{
-	struct why_state *w = opaque;
-	if (m->key_len == strlen(w->record_id) &&
-	    !memcmp(m->key, w->record_id, m->key_len)) {
-		json_decref(w->msg);
-		w->msg = json_loadb(m->payload, m->len, 0, NULL);
-	}
-	return 0;
-}
-
-/* Why did consumer C get (or not get) record R: the decision, the grant
- * and the approval events behind it. */
-static int cmd_why(struct ctl *x, int argc, char **argv)
-{
-	static const struct option opts[] = {
-	    {"consumer", required_argument, NULL, 'C'},
-	    {"json", no_argument, NULL, 'J'},
-	    COMMON_LONG,
-	    {NULL, 0, NULL, 0}};
-	const char *consumer = NULL, *rid = NULL;
-	int json = 0, c, rc;
-	if (argc > 1 && argv[1][0] != '-') {
-		rid = argv[1];
-		argv[1] = argv[0];
-		argv++;
-		argc--;
-	}
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
-		if (c == 'C')
-			consumer = optarg;
-		else if (c == 'J')
-			json = 1;
-		else if ((rc = common_opt(x, c, argv)) >= 0)
-			return rc;
-	}
-	if (!rid && optind < argc)
-		rid = argv[optind++];
-	if (!rid || !consumer)
-		return fail_usage(x, "usage: govexctl why RECORD --consumer C [--json]");
-	if ((rc = ctl_configure(x)))
-		return rc;
-	struct why_state w = {rid, NULL};
-	gx_approvals_t *ap = gx_approvals_new();
-	if ((rc = load_state(x, "decisions", on_why_decision, &w)) ||
-	    (rc = load_state(x, "approvals", on_approval, ap)))
-		goto out;
-	if (!w.msg) {
-		fprintf(stderr, PROG " why: no decision recorded for record %s (no "
-				"consumer held a grant on its item, or it was refused "
-				"at ingest: see govexctl rejected)\n", rid);
-		rc = GX_EXIT_CHECK;
-		goto out;
-	}
-	json_t *dec = NULL, *e;
-	size_t i;
-	json_array_foreach(json_object_get(w.msg, "decisions"), i, e) {
-		if (!strcmp(json_string_value(json_object_get(e, "consumer")) ?: "", consumer))
-			dec = e;
-	}
-	if (!dec) {
-		fprintf(stderr, PROG " why: %s held no grant on item %s when record %s "
-				"was decided: nothing was released to it\n",
-			consumer, json_string_value(json_object_get(w.msg, "item")), rid);
-		rc = GX_EXIT_CHECK;
-		goto out;
-	}
-	const gx_grant_t *g =
-	    gx_approvals_grant(ap, json_string_value(json_object_get(dec, "grant_id")) ?: "");
-	const gx_request_t *req = g ? gx_approvals_request(ap, g->request_id) : NULL;
-	if (json) {
-		json_t *o = json_object();
-		json_object_set(o, "decision", dec);
-		json_object_set_new(o, "record_id", json_string(rid));
-		json_object_set(o, "item", json_object_get(w.msg, "item"));
-		json_object_set(o, "at", json_object_get(w.msg, "at"));
-		json_object_set(o, "approvals_offset", json_object_get(w.msg, "approvals_offset"));
-		if (req) {
-			json_t *rq = json_object();
-			json_object_set_new(rq, "request_id", json_string(req->id));
-			json_object_set_new(rq, "fields", json_strv(&req->fields));
-			json_object_set_new(rq, "purpose", json_string(req->purpose));
-			json_object_set_new(rq, "basis", json_string(req->basis));
-			json_object_set_new(rq, "at", json_time(req->at_ms));
-			json_object_set_new(o, "request", rq);
-		}
-		if (g) {
-			json_t *gj = json_object();
-			json_object_set_new(gj, "grant_id", json_string(g->id));
-			json_object_set_new(gj, "fields", json_strv(&g->fields));
-			json_object_set_new(gj, "approved_by", json_string(g->approved_by));
-			json_object_set_new(gj, "automatic", json_boolean(g->automatic));
-			json_object_set_new(gj, "from", json_time(g->from_ms));
-			json_object_set_new(gj, "until", g->until_ms ? json_time(g->until_ms) : json_null());
-			json_object_set_new(gj, "revoked", json_boolean(g->revoked));
-			if (g->revoked) {
-				json_object_set_new(gj, "revoked_by", json_string(g->revoked_by));
-				json_object_set_new(gj, "revoked_at", json_time(g->revoked_at_ms));
-			}
-			json_object_set_new(o, "grant", gj);
-		}
-		print_json_line(o);
-		json_decref(o);
-	} else {
-		char at[40];
-		fmt_ms(json_integer_value(json_object_get(w.msg, "at")), at, sizeof(at));
-		char *rel = json_dumps(json_object_get(dec, "released"), JSON_COMPACT);
-		printf("record %s (item %s), decided %s for %s:\n  %s (%s), fields %s\n",
-		       rid, json_string_value(json_object_get(w.msg, "item")), at, consumer,
-		       json_string_value(json_object_get(dec, "verdict")),
-		       json_string_value(json_object_get(dec, "reason")), rel);
-		free(rel);
-		if (req) {
-			char ra[40];
-			fmt_ms(req->at_ms, ra, sizeof(ra));
-			printf("  request %s filed %s by %s for %s\n    purpose: %s\n    "
-			       "basis: %s\n", req->id, ra, req->consumer, req->item,
-			       req->purpose, req->basis);
-		}
-		if (g) {
-			char ga[40], gu[40] = "open-ended";
-			fmt_ms(g->from_ms, ga, sizeof(ga));
-			if (g->until_ms)
-				fmt_ms(g->until_ms, gu, sizeof(gu));
-			char *gf = gx_strv_join(&g->fields, ",");
-			printf("  grant %s: %s by %s at %s, until %s, fields %s\n", g->id,
-			       g->automatic ? "granted automatically (unconditional fields)"
-					    : "approved", g->approved_by, ga, gu, gf);
-			free(gf);
-			if (g->revoked) {
-				char rv[40];
-				fmt_ms(g->revoked_at_ms, rv, sizeof(rv));
-				printf("  revoked by %s at %s: %s\n", g->revoked_by, rv,
-				       g->revoke_reason);
-			}
-		}
-	}
-	rc = GX_EXIT_OK;
-out:
-	json_decref(w.msg);
-	gx_approvals_destroy(ap);
-	return rc;
-}
-
 /* ================= key ================= */
 
 static int cmd_key(struct ctl *x, int argc, char **argv)
@@ -2746,7 +2480,8 @@ static const struct {
     {"approve", cmd_approve},	{"deny", cmd_deny},
     {"revoke", cmd_revoke},	{"schema", cmd_schema},
     {"key", cmd_key},		{"replay", cmd_replay},
-    {"why", cmd_why},
+    {"why", cmd_why},		{"subject", cmd_subject},
+    {"what-if", cmd_what_if},
     {"help", cmd_help},
 };
 

@@ -88,5 +88,9 @@ int txn_fail(rd_kafka_t *rk, const char *step, rd_kafka_error_t *e,
 		    int timeout_ms);
 
 /* Commands in files of their own. */
+int cmd_replay(struct ctl *x, int argc, char **argv);	/* ctl_audit.c */
+int cmd_why(struct ctl *x, int argc, char **argv);
+int cmd_subject(struct ctl *x, int argc, char **argv);
+int cmd_what_if(struct ctl *x, int argc, char **argv);
 
 #endif /* GOVEXCTL_H */

@@ -248,6 +248,10 @@ static void check_verdicts(struct ctx *c, struct dmsg *d, gx_approvals_t *ap,
 	snprintf(k, sizeof(k), "%lld",
 		 (long long)json_integer_value(json_object_get(d->j, "catalog_offset")));
 	json_t *ij = gx_map_get(catalog_at, k);
+	json_t *proposed = c->f->proposed_items && item_id
+			       ? json_object_get(c->f->proposed_items, item_id) : NULL;
+	if (proposed)
+		ij = proposed;
 	gx_cat_item_t *item = NULL;
 	if (!ij || gx_cat_item_from_json(ij, c->r->schemas, &item, err, sizeof(err)) ||
 	    strcmp(item->id, item_id ?: "")) {
@@ -270,7 +274,39 @@ static void check_verdicts(struct ctx *c, struct dmsg *d, gx_approvals_t *ap,
 		if (c->f->consumer && strcmp(c->f->consumer, cons[i]->consumer))
 			continue;
 		gx_decision_t want;
-		gx_policy_choose(item, cons[i]->grants, cons[i]->n, d->at, &want);
+		const gx_grant_t **gs = gx_calloc(cons[i]->n, sizeof(*gs));
+		size_t ng = 0;
+		for (size_t j = 0; j < cons[i]->n; j++)
+			if (!(c->f->revoke_grant && d->at >= c->f->revoke_at &&
+			      !strcmp(cons[i]->grants[j]->id, c->f->revoke_grant)))
+				gs[ng++] = cons[i]->grants[j];
+		if (!ng) {
+			/* What-if revoked this consumer's only grant: no release. */
+			free(gs);
+			json_t *got = NULL;
+			for (size_t j = 0; j < nd; j++) {
+				json_t *e = json_array_get(decs, j);
+				if (!strcmp(json_string_value(json_object_get(e, "consumer")) ?: "",
+					    cons[i]->consumer)) {
+					got = e;
+					matched[j] = 1;
+				}
+			}
+			c->t->decisions++;
+			if (got && json_array_size(json_object_get(got, "released")))
+				finding(c, "would_change", d->j, cons[i]->consumer,
+					decision_view(json_string_value(json_object_get(got, "verdict")) ?: "?",
+						      json_string_value(json_object_get(got, "grant_id")),
+						      json_object_get(got, "released")),
+					decision_view("denied", c->f->revoke_grant, NULL),
+					"released under grant %s, which the proposed "
+					"revocation ends", c->f->revoke_grant);
+			else
+				c->t->agreed++;
+			continue;
+		}
+		gx_policy_choose(item, gs, ng, d->at, &want);
+		free(gs);
 		json_t *rel = json_array();
 		for (size_t f = 0; f < item->lib->nfields; f++)
 			if ((want.released >> f) & 1)
@@ -286,7 +322,20 @@ static void check_verdicts(struct ctx *c, struct dmsg *d, gx_approvals_t *ap,
 		}
 		c->t->decisions++;
 		const char *wv = gx_verdict_name(want.verdict);
-		if (!got) {
+		if (c->f->what_if && got &&
+		    (strcmp(json_string_value(json_object_get(got, "verdict")) ?: "",
+			    gx_verdict_name(want.verdict)) ||
+		     !json_equal(json_object_get(got, "released"), rel))) {
+			const char *gv = json_string_value(json_object_get(got, "verdict")) ?: "?";
+			finding(c, "would_change", d->j, cons[i]->consumer,
+				decision_view(gv, json_string_value(json_object_get(got, "grant_id")),
+					      json_object_get(got, "released")),
+				decision_view(gx_verdict_name(want.verdict), want.grant->id, rel),
+				"%s now, %s under the proposed change", gv,
+				gx_verdict_name(want.verdict));
+		} else if (c->f->what_if) {
+			c->t->agreed++;
+		} else if (!got) {
 			finding(c, "missing_decision", d->j, cons[i]->consumer, NULL,
 				decision_view(wv, want.grant->id, rel),
 				"the consumer held a grant in play but no decision "
@@ -372,11 +421,13 @@ void gx_replay_run(gx_replay_t *r, const gx_replay_filter_t *filter,
 	totals->messages = (long)nd;
 
 	/* 1. Chains and checkpoints: always whole, whatever the filter. */
-	gx_map_t *heads = gx_map_new();
-	check_chains(&c, d, nd, heads);
-	for (size_t i = 0; i < ncp; i++)
-		check_checkpoint(&c, cps[i], heads);
-	gx_map_destroy(heads, NULL);
+	if (!filter->what_if) {
+		gx_map_t *heads = gx_map_new();
+		check_chains(&c, d, nd, heads);
+		for (size_t i = 0; i < ncp; i++)
+			check_checkpoint(&c, cps[i], heads);
+		gx_map_destroy(heads, NULL);
+	}
 
 	/* 2. Verdicts, in approvals order, the state rebuilt as it was. */
 	struct dmsg **order = gx_calloc(nd + 1, sizeof(*order));

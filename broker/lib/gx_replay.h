@@ -37,6 +37,13 @@ typedef struct gx_replay_filter {
 	const char *consumer;	/* NULL: all */
 	const char *item;	/* NULL: all */
 	gx_verifier_t *verifier; /* NULL: checkpoints are not verified */
+	/* What-if: recompute under a proposed change instead of checking the
+	 * record. Chains are not checked then, and each decision that would
+	 * differ is reported with kind "would_change". */
+	int what_if;
+	json_t *proposed_items;	/* item id -> proposed catalogue item JSON */
+	const char *revoke_grant; /* treat this grant as revoked ... */
+	int64_t revoke_at;	/* ... from this time on */
 } gx_replay_filter_t;
 
 typedef struct gx_replay_totals {

@@ -15,6 +15,7 @@
 #include "gx.h"
 #include "itest.h"
 #include "itest_population.h"
+#include "gx_decision.h"
 
 static char *first_line(itest_out_t *o)
 {
@@ -55,20 +56,62 @@ static void drain(const char *P, const char *consumer, unsigned n)
 }
 
 struct pick {
-	char *value;	/* a decision message */
+	char *value;	/* a decision message with a decision for SX-RS */
 	char *key;
 	int partition;
+	json_t *last;	/* the newest message of that message's chain */
+	char *chain;
 };
 
 static void pick_decision(void *opaque, const rd_kafka_message_t *m)
 {
 	struct pick *p = opaque;
-	if (!p->value && m->len && strstr((const char *)m->payload, "\"SX-RS\"") &&
-	    !strstr((const char *)m->payload, "\"checkpoint\"")) {
+	if (!m->len || strstr((const char *)m->payload, "\"checkpoint\""))
+		return;
+	if (!p->value && strstr((const char *)m->payload, "\"SX-RS\"")) {
 		p->value = strndup(m->payload, m->len);
 		p->key = strndup(m->key, m->key_len);
 		p->partition = m->partition;
+		json_t *j = json_loadb(m->payload, m->len, 0, NULL);
+		p->chain = strdup(json_string_value(json_object_get(j, "chain")));
+		json_decref(j);
 	}
+	if (p->chain) {
+		json_t *j = json_loadb(m->payload, m->len, 0, NULL);
+		if (!strcmp(json_string_value(json_object_get(j, "chain")) ?: "", p->chain) &&
+		    (!p->last || json_integer_value(json_object_get(j, "seq")) >
+				     json_integer_value(json_object_get(p->last, "seq")))) {
+			json_decref(p->last);
+			p->last = j;
+		} else {
+			json_decref(j);
+		}
+	}
+}
+
+/* Append a decision message to the decisions topic with kcat, as an
+ * intruder with write access to the topic would. */
+static void inject(const char *topic, int partition, const char *key, json_t *msg)
+{
+	char *v = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
+	char path[600], cmd[2048];
+	snprintf(path, sizeof(path), "%s/inject.json", it_tmp());
+	it_write(path, v, strlen(v));
+	free(v);
+	snprintf(cmd, sizeof(cmd), "kcat -P -b %s -t %s -p %d -k %s -l %s 2>/dev/null",
+		 it_brokers(), topic, partition, key, path);
+	cr_assert_eq(system(cmd), 0, "kcat could not write to %s", topic);
+}
+
+/* Lines of `govexctl ARGS --json` output whose kind is kind. */
+static long count_kind(const char *out, const char *kind)
+{
+	char needle[64];
+	snprintf(needle, sizeof(needle), "\"kind\":\"%s\"", kind);
+	long n = 0;
+	for (const char *p = out; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
 }
 
 Test(replay, every_decision_replays_and_tampering_is_found, .timeout = 400)
@@ -143,6 +186,59 @@ Test(replay, every_decision_replays_and_tampering_is_found, .timeout = 400)
 							   "purpose")), "社保登记");
 	json_decref(why);
 
+	/* subject: every release about one citizen, from the log alone. */
+	char secret[600];
+	snprintf(secret, sizeof(secret), "%s/%s.secret", it_tmp(), P);
+	struct {
+		unsigned row;
+		size_t releases;
+	} subj[] = {{10, 2}, {250, 1}, {9999, 0}};
+	for (size_t k = 0; k < 3; k++) {
+		struct row r;
+		make_row(subj[k].row, &r);
+		const char *sa[] = {"subject", r.id, "--secret", secret, "--json", NULL};
+		o = it_run(P, "govexctl", sa);
+		cr_assert_eq(o.status, 0, "subject: %s", o.err);
+		json_t *hits = it_json_lines(o.out, o.len);
+		cr_expect_eq(json_array_size(hits), subj[k].releases,
+			     "row %u: %zu releases listed, want %zu", subj[k].row,
+			     json_array_size(hits), subj[k].releases);
+		size_t h;
+		json_t *hit;
+		json_array_foreach(hits, h, hit) {
+			const char *who = json_string_value(json_object_get(hit, "consumer"));
+			cr_expect(who && (!strcmp(who, "SX-MZ") || !strcmp(who, "SX-RS")));
+			cr_expect(json_string_value(json_object_get(hit, "purpose")));
+		}
+		json_decref(hits);
+		it_out_free(&o);
+	}
+
+	/* what-if: revoking SX-RS's grant from the start would have withheld
+	 * its 200 releases; making `name` not shared would change all 500. */
+	const char *wi[] = {"what-if", "--revoke", grant_b, "--at", "2000-01-01", "--json", NULL};
+	o = it_run(P, "govexctl", wi);
+	cr_assert_eq(o.status, 0, "what-if: %s", o.err);
+	cr_expect_eq(count_kind(o.out, "would_change"), 200, "%.500s", o.out);
+	it_out_free(&o);
+	char cat2[600];
+	snprintf(cat2, sizeof(cat2), "%s/proposed.json", it_tmp());
+	char *proposed = strdup(it_population_catalog(ITEM));
+	char *nm = strstr(proposed, "{\"name\": \"name\", \"share\": \"unconditional\"}");
+	cr_assert(nm, "catalogue text changed: update this test");
+	const char *repl = "{\"name\": \"name\", \"share\": \"none\", \"legal_basis\": \"x\"}";
+	char *cat = NULL;
+	cr_assert(asprintf(&cat, "%.*s%s%s", (int)(nm - proposed), proposed, repl,
+			   nm + strlen("{\"name\": \"name\", \"share\": \"unconditional\"}")) > 0);
+	it_write(cat2, cat, strlen(cat));
+	free(cat);
+	free(proposed);
+	const char *wc[] = {"what-if", "--catalog", cat2, "--json", NULL};
+	o = it_run(P, "govexctl", wc);
+	cr_assert_eq(o.status, 0, "what-if --catalog: %s", o.err);
+	cr_expect_eq(count_kind(o.out, "would_change"), 500, "%.500s", o.out);
+	it_out_free(&o);
+
 	/* Checkpoints checked against another key: refused. */
 	char other[600];
 	snprintf(other, sizeof(other), "%s/other.key", it_tmp());
@@ -157,6 +253,50 @@ Test(replay, every_decision_replays_and_tampering_is_found, .timeout = 400)
 	cr_expect_eq(o.status, 1);
 	cr_expect(strstr(o.out, "checkpoint_invalid"), "%s", o.out);
 	it_out_free(&o);
+
+	/* A forged decision with a valid hash, chained onto the real head: the
+	 * chain holds, recomputation catches the wrong verdict. */
+	cr_assert(pk.last, "no chain head found");
+	json_t *fake = json_deep_copy(pk.last);
+	json_int_t seq = json_integer_value(json_object_get(pk.last, "seq"));
+	json_object_set_new(fake, "seq", json_integer(seq + 1));
+	json_object_set(fake, "prev", json_object_get(pk.last, "hash"));
+	json_object_set_new(fake, "record_id",
+			    json_string("00000000-0000-4000-8000-000000000001"));
+	json_t *decs = json_object_get(fake, "decisions");
+	size_t di;
+	json_t *de;
+	json_array_foreach(decs, di, de) {
+		json_t *rel = json_array();
+		json_array_append_new(rel, json_string("citizen_id"));
+		json_array_append_new(rel, json_string("name"));
+		json_array_append_new(rel, json_string("address"));
+		json_object_set_new(de, "released", rel);
+	}
+	char h[GX_HASH_HEX];
+	gx_decision_hash(json_string_value(json_object_get(fake, "prev")), fake, h);
+	json_object_set_new(fake, "hash", json_string(h));
+	inject(topic, pk.partition, "00000000-0000-4000-8000-000000000001", fake);
+	o = it_run(P, "govexctl", rp);
+	cr_expect_eq(o.status, 1);
+	cr_expect_geq(count_kind(o.out, "verdict_mismatch"), 1, "%.1500s", o.out);
+	cr_expect_eq(count_kind(o.out, "hash_mismatch"), 0, "the forged hash is valid");
+	it_out_free(&o);
+
+	/* A deleted decision: the next one arrives with a gap in the chain. */
+	json_t *after = json_deep_copy(fake);
+	json_object_set_new(after, "seq", json_integer(seq + 3));
+	gx_decision_hash(json_string_value(json_object_get(after, "prev")), after, h);
+	json_object_set_new(after, "hash", json_string(h));
+	inject(topic, pk.partition, "00000000-0000-4000-8000-000000000002", after);
+	o = it_run(P, "govexctl", rp);
+	cr_expect_eq(o.status, 1);
+	cr_expect_geq(count_kind(o.out, "seq_gap"), 1, "%.1500s", o.out);
+	it_out_free(&o);
+	json_decref(after);
+	json_decref(fake);
+	json_decref(pk.last);
+	free(pk.chain);
 
 	/* A decision altered afterwards: a release widened to every field. */
 	char *p = strstr(pk.value, "\"released\":[");
