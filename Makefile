@@ -29,7 +29,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(O)/%.o) $(O)/broker/lib/gx_schemas_blob.o
 LIB       := $(O)/libgovex.a
 
 PROGS     := $(O)/govex-broker $(O)/govexctl $(O)/govex-adapter
-BENCHES   := $(O)/bench-policy
+BENCHES   := $(O)/bench-policy $(O)/bench-replay
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integration/*.c)
 UNIT      := $(O)/tests/unit-tests
@@ -68,7 +68,7 @@ $(O)/govexctl: $(CTL_SRC:%.c=$(O)/%.o) $(LIB)
 $(O)/govex-adapter: $(O)/adapters/govex-adapter.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/bench-policy: $(O)/bench/bench_policy.o $(LIB)
+$(O)/bench-%: $(O)/bench/bench_%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(UNIT): $(UNIT_SRC:%.c=$(O)/%.o) $(LIB)
@@ -94,6 +94,7 @@ run: deps all
 # suite runs so they never rot.
 bench: all
 	$(O)/bench-policy $(if $(QUICK),--quick)
+	$(O)/bench-replay $(if $(QUICK),--quick)
 
 clean:
 	rm -rf build build-asan

@@ -19,6 +19,7 @@ fi
 if [ "$what" = all ]; then
     echo "== quick benchmarks (figures only, no assertions)"
     "$O/bench-policy" --quick || status=1
+    "$O/bench-replay" --quick || status=1
 fi
 [ "$what" = unit ] && exit $status
 

@@ -85,6 +85,21 @@ void gx_replay_add_decision(gx_replay_t *r, int32_t partition, int64_t offset,
 	push(&r->decisions, partition, offset, value, len);
 }
 
+/* A catalogue item version, parsed on first use. */
+struct cat_version {
+	json_t *json;
+	int parsed;
+	gx_cat_item_t *item;
+};
+
+static void cat_version_free(void *p)
+{
+	struct cat_version *cv = p;
+	json_decref(cv->json);
+	gx_cat_item_destroy(cv->item);
+	free(cv);
+}
+
 /* A parsed decision message. */
 struct dmsg {
 	json_t *j;
@@ -242,23 +257,36 @@ static void check_checkpoint(struct ctx *c, json_t *cp, gx_map_t *heads)
 static void check_verdicts(struct ctx *c, struct dmsg *d, gx_approvals_t *ap,
 			   gx_map_t *catalog_at)
 {
-	char err[256], k[32];
+	char err[256], k[128];
 	const char *item_id = json_string_value(json_object_get(d->j, "item"));
 	json_t *decs = json_object_get(d->j, "decisions");
 	snprintf(k, sizeof(k), "%lld",
 		 (long long)json_integer_value(json_object_get(d->j, "catalog_offset")));
-	json_t *ij = gx_map_get(catalog_at, k);
 	json_t *proposed = c->f->proposed_items && item_id
 			       ? json_object_get(c->f->proposed_items, item_id) : NULL;
+	/* Each catalogue version is parsed once, then reused. */
 	if (proposed)
-		ij = proposed;
+		snprintf(k, sizeof(k), "proposed:%s", item_id);
+	struct cat_version *cv = gx_map_get(catalog_at, k);
 	gx_cat_item_t *item = NULL;
-	if (!ij || gx_cat_item_from_json(ij, c->r->schemas, &item, err, sizeof(err)) ||
-	    strcmp(item->id, item_id ?: "")) {
+	if (cv && !cv->parsed) {
+		cv->parsed = 1;
+		if (gx_cat_item_from_json(proposed ? proposed : cv->json, c->r->schemas,
+					  &cv->item, err, sizeof(err)))
+			cv->item = NULL;
+	} else if (!cv && proposed) {
+		cv = gx_calloc(1, sizeof(*cv));
+		cv->parsed = 1;
+		if (gx_cat_item_from_json(proposed, c->r->schemas, &cv->item, err,
+					  sizeof(err)))
+			cv->item = NULL;
+		gx_map_put(catalog_at, k, cv);
+	}
+	item = cv ? cv->item : NULL;
+	if (!item || strcmp(item->id, item_id ?: "")) {
 		finding(c, "unverifiable", d->j, NULL, NULL, NULL,
-			"catalogue version at offset %s %s", k,
-			ij ? "does not parse as this item" : "is no longer retained");
-		gx_cat_item_destroy(item);
+			"catalogue version %s %s", k,
+			cv ? "does not parse as this item" : "is no longer retained");
 		return;
 	}
 	size_t n;
@@ -375,12 +403,6 @@ static void check_verdicts(struct ctx *c, struct dmsg *d, gx_approvals_t *ap,
 			NULL, "a decision for a consumer that held no grant in play");
 	}
 	free(matched);
-	gx_cat_item_destroy(item);
-}
-
-static void jfree(void *p)
-{
-	json_decref(p);
 }
 
 void gx_replay_run(gx_replay_t *r, const gx_replay_filter_t *filter,
@@ -443,7 +465,9 @@ void gx_replay_run(gx_replay_t *r, const gx_replay_filter_t *filter,
 		if (j) {
 			char k[32];
 			snprintf(k, sizeof(k), "%lld", (long long)m->offset);
-			gx_map_put(catalog_at, k, j);
+			struct cat_version *cv = gx_calloc(1, sizeof(*cv));
+			cv->json = j;
+			gx_map_put(catalog_at, k, cv);
 		}
 	}
 	gx_approvals_t *ap = gx_approvals_new();
@@ -458,7 +482,7 @@ void gx_replay_run(gx_replay_t *r, const gx_replay_filter_t *filter,
 		check_verdicts(&c, order[i], ap, catalog_at);
 	}
 	gx_approvals_destroy(ap);
-	gx_map_destroy(catalog_at, jfree);
+	gx_map_destroy(catalog_at, cat_version_free);
 	for (size_t i = 0; i < nd; i++)
 		json_decref(d[i].j);
 	for (size_t i = 0; i < ncp; i++)
