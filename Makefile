@@ -29,7 +29,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(O)/%.o) $(O)/broker/lib/gx_schemas_blob.o
 LIB       := $(O)/libgovex.a
 
 PROGS     := $(O)/govex-broker $(O)/govexctl $(O)/govex-adapter
-BENCHES   := $(O)/bench-policy $(O)/bench-replay
+BENCHES   := $(patsubst bench/bench_%.c,$(O)/bench-%,$(wildcard bench/bench_*.c))
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integration/*.c)
 UNIT      := $(O)/tests/unit-tests
@@ -93,8 +93,7 @@ run: deps all
 # Benchmarks print figures and assert nothing. QUICK=1 is the form the test
 # suite runs so they never rot.
 bench: all
-	$(O)/bench-policy $(if $(QUICK),--quick)
-	$(O)/bench-replay $(if $(QUICK),--quick)
+	@for b in $(BENCHES); do echo "== $$b"; $$b $(if $(QUICK),--quick) || exit 1; done
 
 clean:
 	rm -rf build build-asan

@@ -18,8 +18,10 @@ if [ "$what" != integration ]; then
 fi
 if [ "$what" = all ]; then
     echo "== quick benchmarks (figures only, no assertions)"
-    "$O/bench-policy" --quick || status=1
-    "$O/bench-replay" --quick || status=1
+    for b in "$O"/bench-*; do
+        [ -x "$b" ] || continue
+        echo "-- $b"; "$b" --quick || status=1
+    done
 fi
 [ "$what" = unit ] && exit $status
 
