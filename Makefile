@@ -6,6 +6,7 @@
 #   make test       unit tests, then integration tests on a private local Kafka
 #   make run        the exchange on a local Kafka with sample data (Ctrl-C stops)
 #   make bench      benchmarks, printing figures (QUICK=1: the short form)
+#   make schemas    regenerate schemas/views/ (the published wire schemas)
 #   make clean
 
 CC       ?= cc
@@ -37,7 +38,7 @@ INTEG     := $(O)/tests/integration-tests
 
 SCHEMAS   := $(wildcard schemas/*.avsc)
 
-.PHONY: all asan deps test unit integration run clean bench
+.PHONY: all asan deps test unit integration run clean bench schemas
 all: $(PROGS) $(UNIT) $(INTEG) $(BENCHES)
 
 asan:
@@ -94,6 +95,16 @@ run: deps all
 # suite runs so they never rot.
 bench: all
 	@for b in $(BENCHES); do echo "== $$b"; $$b $(if $(QUICK),--quick) || exit 1; done
+
+# The wire schemas derived from schemas/<library>.avsc, published in
+# schemas/views/ (tests/unit/test_views.c keeps them in step).
+schemas: $(O)/govexctl
+	@mkdir -p schemas/views
+	@for l in $$($(O)/govexctl schema | cut -d' ' -f1); do \
+	    for v in ingest delivery; do \
+	        $(O)/govexctl schema $$l --view $$v > schemas/views/$$l.$$v.avsc; \
+	    done; \
+	done; echo "schemas/views/ regenerated"
 
 clean:
 	rm -rf build build-asan

@@ -2379,8 +2379,14 @@ static int cmd_schema(struct ctl *x, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"view", required_argument, NULL, 'V'}, COMMON_LONG, {NULL, 0, NULL, 0}};
-	const char *view = "delivery";
+	const char *view = "delivery", *name = NULL;
 	int c, rc;
+	if (argc > 1 && argv[1][0] != '-') {
+		name = argv[1];
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == 'V')
@@ -2393,7 +2399,9 @@ static int cmd_schema(struct ctl *x, int argc, char **argv)
 	gx_schemas_t *schemas;
 	if ((rc = load_schemas(&schemas)))
 		return rc;
-	if (optind >= argc) {
+	if (!name && optind < argc)
+		name = argv[optind++];
+	if (!name) {
 		for (size_t i = 0; i < gx_schemas_count(schemas); i++) {
 			const gx_library_t *lib = gx_schemas_at(schemas, i);
 			printf("%-14s ingest %016llx  delivery %016llx\n", lib->name,
@@ -2403,10 +2411,10 @@ static int cmd_schema(struct ctl *x, int argc, char **argv)
 		gx_schemas_destroy(schemas);
 		return GX_EXIT_OK;
 	}
-	const gx_library_t *lib = gx_schemas_library(schemas, argv[optind]);
-	if (!lib || optind + 1 < argc) {
+	const gx_library_t *lib = gx_schemas_library(schemas, name);
+	if (!lib || optind < argc) {
 		rc = fail_usage(x, lib ? "unexpected argument '%s'" : "no library '%s'",
-				argv[lib ? optind + 1 : optind]);
+				lib ? argv[optind] : name);
 		gx_schemas_destroy(schemas);
 		return rc;
 	}
