@@ -172,12 +172,7 @@ int cmd_why(struct ctl *x, int argc, char **argv)
 	    {NULL, 0, NULL, 0}};
 	const char *consumer = NULL, *rid = NULL;
 	int json = 0, c, rc;
-	if (argc > 1 && argv[1][0] != '-') {
-		rid = argv[1];
-		argv[1] = argv[0];
-		argv++;
-		argc--;
-	}
+	rid = take_operand(&argc, &argv);
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == 'C')
@@ -352,12 +347,7 @@ int cmd_subject(struct ctl *x, int argc, char **argv)
 	struct subject_scan sc = {0};
 	int json = 0, c, rc;
 	char err[512];
-	if (argc > 1 && argv[1][0] != '-') {
-		id = argv[1];
-		argv[1] = argv[0];
-		argv++;
-		argc--;
-	}
+	id = take_operand(&argc, &argv);
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
 		switch (c) {

@@ -82,8 +82,9 @@ static void usage(struct ctl *x, FILE *out)
 "      create every govex topic (idempotent; existing topics are checked)\n"
 "      and publish the library schemas to <prefix>.schemas\n"
 "  catalog import FILE\n"
-"      publish catalogue items (one JSON object or an array; - is stdin);\n"
-"      nothing is published if any item is bad\n"
+"      publish catalogue items (one JSON object or an array; - is stdin;\n"
+"      a FILE ending in .csv is the spreadsheet form, one row per field,\n"
+"      Chinese or English headers); nothing is published if any item is bad\n"
 "  catalog list [--json]\n"
 "  catalog show ITEM [--json]\n"
 "  request --consumer C --item I --fields a,b,... --purpose TEXT\n"
@@ -124,12 +125,24 @@ static void usage(struct ctl *x, FILE *out)
 "          [--json]\n"
 "      replay a period under a proposed change; list the releases it\n"
 "      would alter\n"
+"  report [--from T] [--to T] [--format text|json|html] [--out FILE]\n"
+"         [--pubkey FILE] [--conditional-days N] [--offline-days N]\n"
+"         [--expiry-days N] [--utc-offset +HH:MM]\n"
+"      the compliance report (art. 23): requests and response times, late\n"
+"      answers and refusals without a reason, refusals, releases, grants\n"
+"      near expiry, ingest refusals, decision chain status; html is one\n"
+"      self-contained page\n"
 "  key new FILE\n"
 "      create the exchange's Ed25519 signing key (FILE, mode 0600) and its\n"
 "      public key FILE.pub (broker.checkpoint.key.file; replay --pubkey)\n"
 "  secret new FILE [--bytes N]\n"
 "      create a random secret file with mode 0600 (e.g. the broker's\n"
 "      broker.subject.secret.file); refuses to overwrite\n"
+"  sample LIBRARY --rows N --seed S [--defects P] [--format csv|jsonl]\n"
+"         [--out FILE] [--defects-out FILE]\n"
+"      deterministic synthetic source rows for a library, valid unless\n"
+"      --defects (a share 0..1) asks for bad check characters, missing\n"
+"      fields, malformed dates and duplicated rows; a summary on stderr\n"
 "  help\n"
 "\n"
 "Options -c, -b and -o may also follow the command. A later -o wins over\n"
@@ -399,6 +412,22 @@ int common_opt(struct ctl *x, int c, char **argv)
 		return fail_usage(x, "unknown option '%s' (see govexctl help)",
 				  argv[optind - 1]);
 	}
+}
+
+/*
+ * The operand that usually comes first (approve REQ --by P): if argv[1] is
+ * not an option, take it and shift it out, so options after it parse (the
+ * '+' in COMMON_SHORT stops getopt at the first operand). NULL otherwise.
+ */
+const char *take_operand(int *argc, char ***argv)
+{
+	if (*argc < 2 || (*argv)[1][0] == '-')
+		return NULL;
+	const char *op = (*argv)[1];
+	(*argv)[1] = (*argv)[0];
+	(*argv)++;
+	(*argc)--;
+	return op;
 }
 
 /* Reset getopt for a command's own argument vector (argv[0] is the
@@ -2158,12 +2187,7 @@ static int parse_decision(struct ctl *x, int argc, char **argv,
 	o->partitions = 3;
 	o->replication = 1;
 	/* The request or grant usually comes first: approve REQ --by P. */
-	if (argc > 1 && argv[1][0] != '-') {
-		o->target = argv[1];
-		argv[1] = argv[0];
-		argv++;
-		argc--;
-	}
+	o->target = take_operand(&argc, &argv);
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
 		switch (c) {
@@ -2206,6 +2230,26 @@ static int parse_decision(struct ctl *x, int argc, char **argv,
 	return -1;
 }
 
+/* The pending request o->target, its item, with the deciding agency checked
+ * as the item's provider; loads d. Returns an exit status (0: go on). */
+static int pending_request(struct ctl *x, const struct decision_opts *o,
+			   struct decision_state *d, const gx_request_t **req,
+			   const gx_cat_item_t **item)
+{
+	int rc;
+	if ((rc = decision_state_load(x, d)))
+		return rc;
+	*req = gx_approvals_request(d->ap, o->target);
+	if (!*req)
+		return fail_usage(x, "no request %s", o->target);
+	if ((rc = check_provider(x, d, (*req)->item, o->by, item)))
+		return rc;
+	if ((*req)->state != GX_REQ_PENDING)
+		return fail_usage(x, "request %s is already %s", o->target,
+				  req_state_name((*req)->state));
+	return GX_EXIT_OK;
+}
+
 static int cmd_approve(struct ctl *x, int argc, char **argv)
 {
 	struct decision_opts o;
@@ -2225,21 +2269,10 @@ static int cmd_approve(struct ctl *x, int argc, char **argv)
 	gx_strv_init(&fields);
 	json_t *ev = NULL;
 	char *del_topic = NULL;
-	if ((rc = decision_state_load(x, &d)))
-		goto out;
-	const gx_request_t *req = gx_approvals_request(d.ap, o.target);
+	const gx_request_t *req;
 	const gx_cat_item_t *item;
-	if (!req) {
-		rc = fail_usage(x, "no request %s", o.target);
+	if ((rc = pending_request(x, &o, &d, &req, &item)))
 		goto out;
-	}
-	if ((rc = check_provider(x, &d, req->item, o.by, &item)))
-		goto out;
-	if (req->state != GX_REQ_PENDING) {
-		rc = fail_usage(x, "request %s is already %s", o.target,
-				req_state_name(req->state));
-		goto out;
-	}
 	/* Narrow, never widen; never a field the catalogue does not share. */
 	if (o.fields)
 		gx_strv_split(&fields, o.fields);
@@ -2309,20 +2342,9 @@ static int cmd_deny(struct ctl *x, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	json_t *ev = NULL;
-	if ((rc = decision_state_load(x, &d)))
+	const gx_request_t *req;
+	if ((rc = pending_request(x, &o, &d, &req, &item)))
 		goto out;
-	const gx_request_t *req = gx_approvals_request(d.ap, o.target);
-	if (!req) {
-		rc = fail_usage(x, "no request %s", o.target);
-		goto out;
-	}
-	if ((rc = check_provider(x, &d, req->item, o.by, &item)))
-		goto out;
-	if (req->state != GX_REQ_PENDING) {
-		rc = fail_usage(x, "request %s is already %s", o.target,
-				req_state_name(req->state));
-		goto out;
-	}
 	ev = gx_event_deny(req->id, o.reason, o.by, gx_now_ms());
 	rc = write_events(x, req->id, &ev, 1, NULL, 0, 0);
 	if (!rc) {
@@ -2381,12 +2403,7 @@ static int cmd_schema(struct ctl *x, int argc, char **argv)
 	    {"view", required_argument, NULL, 'V'}, COMMON_LONG, {NULL, 0, NULL, 0}};
 	const char *view = "delivery", *name = NULL;
 	int c, rc;
-	if (argc > 1 && argv[1][0] != '-') {
-		name = argv[1];
-		argv[1] = argv[0];
-		argv++;
-		argc--;
-	}
+	name = take_operand(&argc, &argv);
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == 'V')
@@ -2489,7 +2506,8 @@ static const struct {
     {"revoke", cmd_revoke},	{"schema", cmd_schema},
     {"key", cmd_key},		{"replay", cmd_replay},
     {"why", cmd_why},		{"subject", cmd_subject},
-    {"what-if", cmd_what_if},
+    {"what-if", cmd_what_if},	{"report", cmd_report},
+    {"sample", cmd_sample},
     {"help", cmd_help},
 };
 

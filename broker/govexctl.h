@@ -70,6 +70,7 @@ void table_free(struct table *t);
 int ctl_configure(struct ctl *x);
 int common_opt(struct ctl *x, int c, char **argv);
 void getopt_reset(void);
+const char *take_operand(int *argc, char ***argv);
 int new_producer(struct ctl *x, const char *const *extra,
 			rd_kafka_t **out);
 int need_topic(struct ctl *x, rd_kafka_t *rk, const char *topic);
@@ -92,5 +93,7 @@ int cmd_replay(struct ctl *x, int argc, char **argv);	/* ctl_audit.c */
 int cmd_why(struct ctl *x, int argc, char **argv);
 int cmd_subject(struct ctl *x, int argc, char **argv);
 int cmd_what_if(struct ctl *x, int argc, char **argv);
+int cmd_report(struct ctl *x, int argc, char **argv);	/* ctl_report.c */
+int cmd_sample(struct ctl *x, int argc, char **argv);	/* ctl_sample.c */
 
 #endif /* GOVEXCTL_H */
