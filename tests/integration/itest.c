@@ -241,6 +241,11 @@ void it_setup(const char *prefix, const char *catalog_json)
 
 pid_t it_broker(const char *prefix)
 {
+	return it_broker_n(prefix, 1);
+}
+
+pid_t it_broker_n(const char *prefix, int instance)
+{
 	static char group[128], txn[128], secret[600];
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s.secret", it_tmp(), prefix);
@@ -261,7 +266,7 @@ pid_t it_broker(const char *prefix)
 	}
 	snprintf(keyset, sizeof(keyset), "broker.checkpoint.key.file=%s", keypath);
 	snprintf(group, sizeof(group), "broker.group=%s-broker", prefix);
-	snprintf(txn, sizeof(txn), "broker.transactional.id=%s-broker-1", prefix);
+	snprintf(txn, sizeof(txn), "broker.transactional.id=%s-broker-%d", prefix, instance);
 	snprintf(secret, sizeof(secret), "broker.subject.secret.file=%s", path);
 	const char *args[] = {"-o", group, "-o", txn, "-o", secret, "-o", keyset,
 			      "-o", "http.port=0", NULL};

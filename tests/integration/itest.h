@@ -57,6 +57,8 @@ double it_metric(const char *exposition, const char *sample);
 /* Start govex-broker for prefix with its own group, transactional id and
  * subject secret (made on first use). */
 pid_t it_broker(const char *prefix);
+/* The same for instance n of several in one group (own transactional id). */
+pid_t it_broker_n(const char *prefix, int instance);
 
 
 /* ---- reading topics (librdkafka directly, not through libgovex) ---- */
