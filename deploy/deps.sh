@@ -24,6 +24,7 @@ PACKAGES=(
     postgresql  # the adapter's PostgreSQL test starts a private server
     python3-avro python3-confluent-kafka
     prometheus  # promtool checks /metrics output and deploy/prometheus; a real server for the monitoring test
+    chromium    # headless, renders the HTML compliance report in its integration test
 )
 
 # --- 1. Debian packages ------------------------------------------------------
