@@ -1,0 +1,237 @@
+/*
+ * bench-seal: what integrity costs per record in each suite (issue 5).
+ * Prints, per suite, on one core:
+ *   - the primitives: leaf hashes/s, signatures/s and verifications/s;
+ *   - the adapter: records sealed/s in batches of 1,000 (salts, leaves and
+ *     digest of an 8-field record, Merkle tree and paths, one signature per
+ *     batch) and in batches of one (e-licences: one signature per record);
+ *   - the broker: records verified/s (leaves, digest, audit path) with the
+ *     batch's seal verified once and cached, and seals verified/s.
+ * Asserts nothing; exits 3 if a step fails.
+ *
+ *   bench-seal [--quick]
+ */
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gx.h"
+#include "gx_pki.h"
+#include "gx_seal.h"
+
+#define NF 8
+#define BATCH 1000
+
+static char err[512];
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench-seal: %s: %s\n", what, err);
+	exit(3);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int rm_cb(const char *p, const struct stat *st, int flag,
+		 struct FTW *ftw)
+{
+	return remove(p);
+}
+
+/* A population-like record: eight fields of typical Avro sizes. */
+static const char *const NAMES[NF] = {"citizen_id", "name",    "sex",
+				      "birth_date", "address", "ethnicity",
+				      "status",     "updated_at"};
+static const size_t SIZES[NF] = {19, 10, 2, 3, 40, 2, 1, 6};
+
+struct rec {
+	char id[40];
+	unsigned char vals[NF][48];
+	gx_field_bytes_t f[NF];
+	unsigned char secret[GX_SECRET_LEN];
+	gx_seal_head_t head;
+};
+
+static void rec_make(struct rec *r, long i)
+{
+	snprintf(r->id, sizeof(r->id), "0b6c4b9e-6c1d-4c4b-9a55-%012ld", i);
+	for (int k = 0; k < NF; k++) {
+		memset(r->vals[k], 'a' + (int)((i + k) % 26), SIZES[k]);
+		r->f[k] = (gx_field_bytes_t){NAMES[k], r->vals[k], SIZES[k]};
+	}
+	if (gx_record_secret_new(r->secret, err, sizeof(err)))
+		die("secret");
+	r->head = (gx_seal_head_t){r->id, "SX-GA", "SX-GA-RK-001",
+				   1735689600000LL + i};
+}
+
+static void bench_suite(const char *name, int quick, const char *dir)
+{
+	gx_suite_t *s;
+	if (gx_suite_new(name, NULL, &s, err, sizeof(err)))
+		die("suite");
+	char *rk = gx_asprintf("%s/%s-root.key", dir, name),
+	     *rc = gx_asprintf("%s/%s-root.crt", dir, name),
+	     *ak = gx_asprintf("%s/%s-ga.key", dir, name),
+	     *ac = gx_asprintf("%s/%s-ga.crt", dir, name);
+	char kid[GX_KEY_ID_LEN + 1];
+	gx_cert_t *root;
+	gx_sealkey_t *key;
+	if (gx_ca_init(s, rk, rc, "bench root", 30, err, sizeof(err)) ||
+	    gx_agency_key_new(s, rk, rc, "SX-GA", 30, ak, ac, kid, err,
+			      sizeof(err)) ||
+	    gx_root_load(s, rc, &root, err, sizeof(err)) ||
+	    gx_sealkey_load(s, ak, ac, root, &key, err, sizeof(err)))
+		die("keys");
+	gx_keyring_t *kr = gx_keyring_new(s, root, 0);
+	if (gx_keyring_add(kr, "SX-GA", 0, gx_sealkey_cert(key), err,
+			   sizeof(err)))
+		die("keyring");
+
+	/* primitives */
+	long nleaf = quick ? 50000 : 1000000, nsig = quick ? 200 : 5000;
+	unsigned char salt[GX_HASH_LEN] = {1}, leaf[GX_HASH_LEN];
+	double t = now_s();
+	for (long i = 0; i < nleaf; i++)
+		gx_field_leaf(s, salt, "citizen_id", "110101199003077777", 19,
+			      leaf);
+	double leaf_s = nleaf / (now_s() - t);
+	unsigned char sig[GX_SIG_MAX];
+	size_t siglen = 0;
+	t = now_s();
+	for (long i = 0; i < nsig; i++)
+		if (gx_sealkey_sign(key, leaf, sizeof(leaf), sig, &siglen, err,
+				    sizeof(err)))
+			die("sign");
+	double sign_s = nsig / (now_s() - t);
+	const gx_cert_t *cert = gx_sealkey_cert(key);
+	t = now_s();
+	for (long i = 0; i < nsig; i++)
+		if (gx_cert_verify_sig(cert, leaf, sizeof(leaf), sig, siglen,
+				       err, sizeof(err)))
+			die("verify");
+	double verify_s = nsig / (now_s() - t);
+
+	/* adapter, batches of BATCH */
+	long nbatches = quick ? 2 : 50;
+	struct rec *recs = gx_malloc(BATCH * sizeof(*recs));
+	unsigned char (*dig)[GX_HASH_LEN] = gx_malloc(BATCH * GX_HASH_LEN);
+	unsigned char path[GX_MERKLE_PATH_MAX][GX_HASH_LEN];
+	size_t npath = 0;
+	for (long i = 0; i < BATCH; i++)
+		rec_make(&recs[i], i);
+	gx_seal_t seal;
+	json_t *sj = NULL;
+	t = now_s();
+	for (long b = 0; b < nbatches; b++) {
+		for (long i = 0; i < BATCH; i++)
+			gx_record_seal_fields(s, recs[i].secret, &recs[i].head,
+					      recs[i].f, NF, NULL, dig[i]);
+		gx_merkle_t *tr = gx_merkle_new(
+		    s, (const unsigned char (*)[GX_HASH_LEN])dig, BATCH);
+		for (long i = 0; i < BATCH; i++)
+			npath = gx_merkle_path(tr, (size_t)i, path);
+		json_decref(sj);
+		if (gx_seal_sign(key, NULL, BATCH, gx_merkle_root(tr),
+				 gx_now_ms(), NULL, &seal, &sj, err,
+				 sizeof(err)))
+			die("seal");
+		gx_merkle_destroy(tr);
+	}
+	double adapter_batch = nbatches * BATCH / (now_s() - t);
+
+	/* adapter, batches of one (e-licences) */
+	long nsingle = quick ? 200 : 5000;
+	t = now_s();
+	for (long i = 0; i < nsingle; i++) {
+		unsigned char d[1][GX_HASH_LEN];
+		struct rec *r = &recs[i % BATCH];
+		gx_record_seal_fields(s, r->secret, &r->head, r->f, NF, NULL,
+				      d[0]);
+		gx_merkle_t *tr = gx_merkle_new(
+		    s, (const unsigned char (*)[GX_HASH_LEN])d, 1);
+		gx_seal_t one;
+		if (gx_seal_sign(key, NULL, 1, gx_merkle_root(tr), gx_now_ms(),
+				 NULL, &one, NULL, err, sizeof(err)))
+			die("seal");
+		gx_merkle_destroy(tr);
+	}
+	double adapter_single = nsingle / (now_s() - t);
+
+	/* broker: seals verified (parse + keyring + signature) */
+	gx_seal_t back;
+	t = now_s();
+	for (long i = 0; i < nsig; i++)
+		if (gx_seal_verify_json(s, kr, sj, &back, err, sizeof(err)))
+			die("seal verify");
+	double seal_verify_s = nsig / (now_s() - t);
+
+	/* broker: records of the last batch verified against its cached seal */
+	gx_merkle_t *tr =
+	    gx_merkle_new(s, (const unsigned char (*)[GX_HASH_LEN])dig, BATCH);
+	unsigned char (*paths)[GX_MERKLE_PATH_MAX][GX_HASH_LEN] =
+	    gx_malloc(BATCH * sizeof(*paths));
+	size_t *np = gx_malloc(BATCH * sizeof(*np));
+	for (long i = 0; i < BATCH; i++)
+		np[i] = gx_merkle_path(tr, (size_t)i, paths[i]);
+	gx_merkle_destroy(tr);
+	long nverify = quick ? 2 * BATCH : 50 * BATCH;
+	t = now_s();
+	for (long k = 0; k < nverify; k++) {
+		long i = k % BATCH;
+		unsigned char d[GX_HASH_LEN];
+		gx_record_seal_fields(s, recs[i].secret, &recs[i].head,
+				      recs[i].f, NF, NULL, d);
+		if (gx_seal_check_record(
+			s, &back, "SX-GA", d, (uint64_t)i,
+			(const unsigned char (*)[GX_HASH_LEN])paths[i], np[i],
+			err, sizeof(err)))
+			die("record verify");
+	}
+	double broker_s = nverify / (now_s() - t);
+
+	printf("%-15s %12.0f %10.0f %10.0f %14.0f %12.0f %14.0f %12.0f\n",
+	       name, leaf_s, sign_s, verify_s, adapter_batch, adapter_single,
+	       broker_s, seal_verify_s);
+	(void)npath;
+	free(np);
+	free(paths);
+	free(dig);
+	free(recs);
+	json_decref(sj);
+	gx_keyring_destroy(kr);
+	gx_sealkey_destroy(key);
+	gx_cert_destroy(root);
+	gx_suite_destroy(s);
+	free(rk);
+	free(rc);
+	free(ak);
+	free(ac);
+}
+
+int main(int argc, char **argv)
+{
+	int quick = argc > 1 && !strcmp(argv[1], "--quick");
+	char dir[] = "/tmp/bench-seal-XXXXXX";
+	if (!mkdtemp(dir)) {
+		perror("bench-seal: mkdtemp");
+		return 3;
+	}
+	printf("integrity per core, per second (records: 8 fields; batches of "
+	       "%d; broker: seal verified once, cached)\n", BATCH);
+	printf("%-15s %12s %10s %10s %14s %12s %14s %12s\n", "suite",
+	       "leaf hashes", "signs", "verifies", "sealed/batch",
+	       "sealed/one", "rec verified", "seals verif");
+	bench_suite("sm2-sm3", quick, dir);
+	bench_suite("ed25519-sha256", quick, dir);
+	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
