@@ -35,10 +35,15 @@
  *                str(batch id) ‖ str(provider) ‖ str(key id) ‖
  *                str(reseal of, "" when none) ‖ uint32(count) ‖ root (32) ‖
  *                int64(created at, ms)
+ *            signature: Ed25519 (RFC 8032, 64 bytes) over that message; or
+ *            SM2 with SM3 over Z_A ‖ message (GB/T 32918.2, Z_A from the
+ *            distinguishing ID and the public key), DER SEQUENCE {r, s} as
+ *            in GB/T 35276; base64 (RFC 4648, padded) in the JSON.
+ *   key id   first 16 bytes of H(DER SubjectPublicKeyInfo of the key), hex
  *
- * Thread safety: a gx_suite_t and a gx_sealkey_t are immutable once made
- * and may be used from several threads at once; a gx_merkle_t belongs to
- * one thread.
+ * Thread safety: a gx_suite_t, a gx_sealkey_t and a loaded gx_keyring_t
+ * are not changed by use and may be used from several threads at once; a
+ * gx_merkle_t belongs to one thread.
  */
 #ifndef GX_SEAL_H
 #define GX_SEAL_H
