@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -1045,6 +1046,65 @@ Test(seal, rotation_sm2_sm3, .init = setup, .fini = teardown)
 Test(seal, rotation_ed25519_sha256, .init = setup, .fini = teardown)
 {
 	rotation("ed25519-sha256");
+}
+
+/* Shared suite, key and keyring used from four threads at once, as the
+ * broker's workers would. */
+struct shared {
+	const gx_suite_t *s;
+	const gx_sealkey_t *key;
+	const gx_keyring_t *kr;
+	int ok;
+};
+
+static void *worker(void *arg)
+{
+	struct shared *sh = arg;
+	char e[256];
+	for (int i = 0; i < 25; i++) {
+		unsigned char d[3][GX_HASH_LEN];
+		memset(d, i, sizeof(d));
+		gx_merkle_t *t = gx_merkle_new(
+		    sh->s, (const unsigned char (*)[GX_HASH_LEN])d, 3);
+		gx_seal_t seal, back;
+		json_t *j = NULL;
+		if (gx_seal_sign(sh->key, NULL, 3, gx_merkle_root(t),
+				 gx_now_ms(), NULL, &seal, &j, e, sizeof(e)) ||
+		    gx_seal_verify_json(sh->s, sh->kr, j, &back, e, sizeof(e)))
+			sh->ok = 0;
+		json_decref(j);
+		gx_merkle_destroy(t);
+	}
+	return NULL;
+}
+
+Test(seal, shared_between_threads, .init = setup, .fini = teardown)
+{
+	for (size_t k = 0; k < 2; k++) {
+		gx_suite_t *s = suite(SUITES[k]);
+		gx_cert_t *root = make_root(s, "root");
+		gx_sealkey_t *ga = make_key(s, "root", "SX-GA", SUITES[k], root);
+		gx_keyring_t *kr = gx_keyring_new(s, root, 0);
+		cr_assert_eq(gx_keyring_add(kr, "SX-GA", 0, gx_sealkey_cert(ga),
+					    err, sizeof(err)), GX_OK);
+		struct shared sh[4];
+		pthread_t th[4];
+		for (int i = 0; i < 4; i++) {
+			sh[i] = (struct shared){s, ga, kr, 1};
+			cr_assert_eq(pthread_create(&th[i], NULL, worker,
+						    &sh[i]), 0);
+		}
+		for (int i = 0; i < 4; i++) {
+			pthread_join(th[i], NULL);
+			cr_assert(sh[i].ok, "%s thread %d", SUITES[k], i);
+		}
+		gx_keyring_destroy(kr);
+		gx_sealkey_destroy(ga);
+		gx_cert_destroy(root);
+		gx_suite_destroy(s);
+		teardown();
+		setup();
+	}
 }
 
 /* ---- a quick throughput figure (bench/bench_seal.c has the full one) ---- */
