@@ -24,6 +24,7 @@
 #include "gx_approvals.h"
 #include "gx_avro.h"
 #include "gx_catalog.h"
+#include "gx_catalog_csv.h"
 #include "gx_conf.h"
 #include "gx_kafka.h"
 #include "gx_keyfile.h"
@@ -877,9 +878,27 @@ static int catalog_import(struct ctl *x, const char *path)
 	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!fp)
 		return fail_usage(x, "%s: %s", path, strerror(errno));
-	doc = json_loadf(fp, JSON_REJECT_DUPLICATES, &jerr);
-	if (fp != stdin)
+	size_t plen = strlen(path);
+	if (plen > 4 && !strcasecmp(path + plen - 4, ".csv")) {
+		/* The spreadsheet form: one row per field (gx_catalog_csv.h). */
+		char cerr[1024];
+		gx_schemas_t *cs = NULL;
+		if ((rc = load_schemas(&cs))) {
+			fclose(fp);
+			return rc;
+		}
+		gx_err_t ce = gx_catalog_csv_read(fp, path, cs, &doc, cerr,
+						  sizeof(cerr));
+		gx_schemas_destroy(cs);
 		fclose(fp);
+		if (ce)
+			return ce == GX_ERR_IO ? fail_runtime("%s", cerr)
+					       : fail_usage(x, "%s", cerr);
+	} else {
+		doc = json_loadf(fp, JSON_REJECT_DUPLICATES, &jerr);
+		if (fp != stdin)
+			fclose(fp);
+	}
 	if (!doc) {
 		if (jerr.line > 0)
 			return fail_usage(x, "%s:%d: %s", path, jerr.line, jerr.text);
