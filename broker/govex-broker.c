@@ -28,8 +28,10 @@
 #include "gx_http.h"
 #include "gx_kafka.h"
 #include "gx_keyfile.h"
+#include "gx_lag.h"
 #include "gx_map.h"
 #include "gx_metrics.h"
+#include "gx_ops.h"
 #include "gx_policy.h"
 #include "gx_record.h"
 #include "gx_schema.h"
@@ -50,6 +52,9 @@ struct broker_conf {
 	int64_t checkpoint_interval_ms;
 	char *http_address;
 	int64_t http_port;
+	int64_t lag_refresh_ms;
+	int64_t lag_timeout_ms;
+	int64_t newest_scan;
 };
 
 #define OFF(m) offsetof(struct broker_conf, m)
@@ -91,6 +96,18 @@ static const gx_confdef_t broker_defs[] = {
      "address of /metrics, /healthz and /readyz"},
     {"http.port", GX_CONF_INT, OFF(http_port), "9470", 0, 65535, NULL,
      "their port (0: any free port, logged as event=http_listening)"},
+    {"metrics.lag.refresh", GX_CONF_DURATION_MS, OFF(lag_refresh_ms), "5s", 0,
+     3600000, NULL,
+     "consumer lag on /metrics is read from Kafka at most this often; "
+     "scrapes in between get the last reading"},
+    {"metrics.lag.timeout", GX_CONF_DURATION_MS, OFF(lag_timeout_ms), "5s", 100,
+     60000, NULL,
+     "longest a scrape waits for Kafka's answer on consumer lag (keep it "
+     "under Prometheus' scrape_timeout)"},
+    {"metrics.newest.scan", GX_CONF_INT, OFF(newest_scan), "10000", 0,
+     100000000, NULL,
+     "at start, most records read back from the end of each ingest "
+     "partition to find each item's newest record (0: none)"},
 };
 
 static volatile sig_atomic_t stop;
@@ -122,7 +139,12 @@ struct broker {
 	/* metrics (gx_metrics.h): families, and handles for the hot path */
 	gx_metrics_t *reg;
 	gx_metric_t *m_in, *m_released, *m_withheld, *m_denied, *m_refused,
-	    *m_commits, *m_aborts, *m_latency, *m_last, *m_period, *m_lag;
+	    *m_commits, *m_aborts, *m_latency, *m_last, *m_period, *m_lag,
+	    *m_conslag;
+	/* consumer lag: the scrape hook's own scanner and last reading */
+	gx_scan_t *lag_scan;
+	int64_t lag_read_at;	/* monotonic ms, 0: never */
+	int lag_failing;
 	gx_metric_child_t *c_commits, *c_aborts, *c_latency;
 	size_t best_cap;
 	gx_buf_t buf;
@@ -221,6 +243,11 @@ static gx_err_t metrics_setup(struct broker *b, char *err, size_t errsz)
 	    (e = gx_metrics_gauge(r, "govex_broker_lag_records",
 				  "Ingest records not yet processed by this instance",
 				  "topic,partition", &b->m_lag, err, errsz)) ||
+	    (e = gx_metrics_gauge(r, "govex_consumer_lag_records",
+				  "Records delivered to a consumer agency and not yet "
+				  "read by its consumer group (the most behind group "
+				  "when several read the topic)",
+				  "consumer,topic", &b->m_conslag, err, errsz)) ||
 	    (e = gx_metrics_gauge(r, "govex_build_info", "Build of this program",
 				  "version", &build, err, errsz)))
 		return e;
@@ -229,22 +256,6 @@ static gx_err_t metrics_setup(struct broker *b, char *err, size_t errsz)
 	b->c_aborts = gx_metric_child(b->m_aborts);
 	b->c_latency = gx_metric_child(b->m_latency);
 	return GX_OK;
-}
-
-/* Seconds of a catalogue update period (实时 counts as one minute). */
-static double period_seconds(const char *p)
-{
-	static const struct {
-		const char *en, *zh;
-		double s;
-	} t[] = {{"realtime", "实时", 60},	    {"daily", "每日", 86400},
-		 {"weekly", "每周", 7 * 86400},	    {"monthly", "每月", 31 * 86400},
-		 {"quarterly", "每季度", 92 * 86400}, {"half-yearly", "每半年", 183 * 86400},
-		 {"yearly", "每年", 366 * 86400}};
-	for (size_t i = 0; p && i < GX_ARRAY_SIZE(t); i++)
-		if (!strcmp(p, t[i].en) || !strcmp(p, t[i].zh))
-			return t[i].s;
-	return 0;
 }
 
 /* Scrape hook: this instance's lag per assigned ingest partition, from
@@ -272,6 +283,85 @@ static void lag_hook(gx_metrics_t *reg, void *opaque)
 	rd_kafka_topic_partition_list_destroy(parts);
 }
 
+/*
+ * Scrape hook: each consumer agency's lag per delivery topic, read through
+ * the admin API (gx_lag.h) at most every metrics.lag.refresh and within
+ * metrics.lag.timeout, so rapid scrapes do not hammer Kafka and a slow
+ * Kafka does not outlast Prometheus' scrape timeout. A failed or partial
+ * reading keeps the values it could not renew.
+ */
+static void consumer_lag_hook(gx_metrics_t *reg, void *opaque)
+{
+	struct broker *b = opaque;
+	char err[512], q[600];
+	(void)reg;
+	if (b->lag_read_at && gx_mono_ms() - b->lag_read_at < b->bc->lag_refresh_ms)
+		return;
+	b->lag_read_at = gx_mono_ms();
+	if (!b->lag_scan &&
+	    gx_scan_new(b->conf, b->bc->brokers, &b->lag_scan, err, sizeof(err))) {
+		gx_log(GX_LOG_WARN, "consumer_lag_unavailable", "error=%s",
+		       gx_log_quote(err, q, sizeof(q)));
+		return;
+	}
+	gx_lag_t *l = NULL;
+	int64_t t0 = gx_mono_ms();
+	if (gx_lag_read(b->lag_scan, b->bc->prefix, 0, (int)b->bc->lag_timeout_ms, &l,
+			err, sizeof(err))) {
+		if (!b->lag_failing)
+			gx_log(GX_LOG_WARN, "consumer_lag_unavailable", "error=%s",
+			       gx_log_quote(err, q, sizeof(q)));
+		b->lag_failing = 1;
+		return;
+	}
+	if (b->lag_failing || !l->complete)
+		gx_log(l->complete ? GX_LOG_INFO : GX_LOG_WARN, "consumer_lag_read",
+		       "complete=%d topics=%zu ms=%lld", l->complete, l->ndelivery,
+		       (long long)(gx_mono_ms() - t0));
+	b->lag_failing = 0;
+	if (l->complete)
+		gx_metric_clear(b->m_conslag);
+	for (size_t i = 0; i < l->ndelivery; i++) {
+		const gx_lag_row_t *r = &l->delivery[i];
+		if (r->worst)
+			gx_metric_set(b->m_conslag, (double)r->lag, r->consumer, r->topic);
+	}
+	gx_lag_destroy(l);
+}
+
+/*
+ * Seed govex_provider_last_record_timestamp_seconds from the newest record
+ * of each catalogue item on the ingest topics, so a provider that went
+ * quiet before this instance started still shows as late.
+ */
+static void seed_last_records(struct broker *b)
+{
+	char err[512], q[600];
+	gx_scan_t *s = NULL;
+	gx_newest_t *nw = NULL;
+	size_t n = 0;
+	int complete = 0;
+	int64_t t0 = gx_mono_ms();
+	if (b->bc->newest_scan <= 0)
+		return;
+	if (gx_scan_new(b->conf, b->bc->brokers, &s, err, sizeof(err)) ||
+	    gx_ingest_newest(s, b->bc->prefix, b->schemas, b->cat,
+			     (long)b->bc->newest_scan, 15000, &nw, &n, &complete, err,
+			     sizeof(err))) {
+		gx_log(GX_LOG_WARN, "newest_records_unavailable", "error=%s",
+		       gx_log_quote(err, q, sizeof(q)));
+		gx_scan_destroy(s);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		gx_metric_set(b->m_last, nw[i].collected_at / 1000.0, nw[i].provider,
+			      nw[i].item);
+	gx_log(GX_LOG_INFO, "newest_records_read", "items=%zu complete=%d ms=%lld", n,
+	       complete, (long long)(gx_mono_ms() - t0));
+	gx_newest_free(nw, n);
+	gx_scan_destroy(s);
+}
+
 static int ready(void *opaque, char *reason, size_t n)
 {
 	struct broker *b = opaque;
@@ -293,8 +383,8 @@ static int on_catalog(void *opaque, const rd_kafka_message_t *m)
 		       (long long)m->offset, err);
 	else {
 		const gx_cat_item_t *it = gx_catalog_get(b->cat, key);
-		if (it && period_seconds(it->update_period) > 0)
-			gx_metric_set(b->m_period, period_seconds(it->update_period), key);
+		if (it && gx_period_seconds(it->update_period) > 0)
+			gx_metric_set(b->m_period, gx_period_seconds(it->update_period), key);
 		gx_log(GX_LOG_DEBUG, "catalog_item", "item=%s offset=%lld", key,
 		       (long long)m->offset);
 	}
@@ -450,7 +540,11 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 		return;
 	}
 	gx_metric_inc(b->m_in, lib->name);
-	gx_metric_set(b->m_last, env.collected_at / 1000.0, env.provider, item->id);
+	/* The newest record: records read late (a rebalance, a rewind) must
+	 * not move it back. */
+	gx_metric_child_t *last = gx_metric_child(b->m_last, env.provider, item->id);
+	if (env.collected_at / 1000.0 > gx_gauge_value(last))
+		gx_gauge_set(last, env.collected_at / 1000.0);
 
 	/* One decision per consumer holding grants on the item (gx_policy_choose:
 	 * the same choice replay makes). The index holds only grants in play,
@@ -823,6 +917,9 @@ static gx_err_t setup_kafka(struct broker *b, char *err, size_t errsz)
 				      "isolation.level", "read_committed",
 				      "auto.offset.reset", "earliest",
 				      "topic.metadata.refresh.interval.ms", "5000",
+				      /* names the instance among the group's
+				       * members (govexctl status) */
+				      "client.id", b->bc->txn_id,
 				      NULL};
 	if (gx_kafka_conf(b->conf, b->bc->brokers, cextra, &kc, err, errsz))
 		return GX_ERR_CONFIG;
@@ -957,6 +1054,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	gx_metrics_on_scrape(b.reg, lag_hook, &b);
+	gx_metrics_on_scrape(b.reg, consumer_lag_hook, &b);
 	if (gx_http_start(bc.http_address, (int)bc.http_port, b.reg, &http, err,
 			  sizeof(err))) {
 		gx_log(GX_LOG_ERROR, "http_failed", "error=\"%s\"", err);
@@ -1004,6 +1102,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ensure_delivery_topics(&b);
+	seed_last_records(&b);
 	b.running = 1;
 
 	signal(SIGINT, on_signal);
@@ -1077,6 +1176,7 @@ int main(int argc, char **argv)
 	       b.txn_aborts);
 out:
 	gx_http_stop(http); /* before anything its scrape hook reads goes */
+	gx_scan_destroy(b.lag_scan);
 	if (b.consumer) {
 		rd_kafka_consumer_close(b.consumer);
 		rd_kafka_destroy(b.consumer);
