@@ -17,6 +17,9 @@
  * reason, and the rows after it keep flowing; the end (or SIGTERM) prints a
  * summary: accepted, refused by reason, skipped as unchanged.
  *
+ * While it runs it serves /metrics (rows by outcome, refusals by reason, as
+ * committed), /healthz and /readyz on http.address:http.port.
+ *
  *   govex-adapter [-c FILE] [-b BROKERS] [-o key=value]... --provider P
  *                 --item I (--csv FILE | --jsonl FILE | -o source.type=pg ...)
  *                 [--mapping FILE]
@@ -35,8 +38,10 @@
 #include "gx_catalog.h"
 #include "gx_conf.h"
 #include "gx_digest.h"
+#include "gx_http.h"
 #include "gx_kafka.h"
 #include "gx_keyfile.h"
+#include "gx_metrics.h"
 #include "gx_position.h"
 #include "gx_record.h"
 #include "gx_schema.h"
@@ -64,6 +69,8 @@ struct adapter_conf {
 	int64_t pg_batch;
 	int64_t catalog_timeout_ms;
 	int64_t flush_timeout_ms;
+	char *http_address;
+	int64_t http_port;
 };
 
 #define OFF(m) offsetof(struct adapter_conf, m)
@@ -119,6 +126,11 @@ static const gx_confdef_t adapter_defs[] = {
     {"adapter.flush.timeout", GX_CONF_DURATION_MS, OFF(flush_timeout_ms),
      "120s", 1000, 86400000, NULL,
      "how long a transaction may take to commit"},
+    {"http.address", GX_CONF_STR, OFF(http_address), "127.0.0.1", 0, 0, NULL,
+     "address of /metrics, /healthz and /readyz"},
+    {"http.port", GX_CONF_INT, OFF(http_port), "9480", 0, 65535, NULL,
+     "their port (0: any free port, logged as event=http_listening); if it "
+     "is taken the adapter runs without them (event=http_failed)"},
 };
 
 static volatile sig_atomic_t stop;
@@ -185,6 +197,11 @@ struct adapter {
 	gx_buf_t buf, scratch;
 	const char **vals;
 	long digest_bad;
+	/* metrics of committed rows (gx_metrics.h) */
+	gx_metrics_t *reg;
+	gx_metric_t *m_rows, *m_refused;
+	gx_metric_child_t *c_accepted, *c_refused, *c_unchanged;
+	volatile int running;	/* past start-up: /readyz says ready */
 };
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -212,6 +229,8 @@ static void produce(struct adapter *a, const char *topic, const void *key,
 		a->txn_failed = 1;
 	}
 }
+
+static void count_committed(struct adapter *a);
 
 /* Log a transaction error; returns 1 if it is fatal (the producer is
  * unusable: fenced by a newer instance with the same id, ...). */
@@ -324,6 +343,7 @@ static int commit_txn(struct adapter *a)
 		a->in_txn = 0;
 		a->commits++;
 		a->aborts_in_row = 0;
+		count_committed(a);
 		gx_tally_add(&a->pass, &a->batch);
 		gx_tally_reset(&a->batch);
 		a->nundo = 0;
@@ -343,6 +363,53 @@ static int commit_txn(struct adapter *a)
 		txn_error(e, "commit");
 	}
 	return abort_txn(a) ? -1 : 1;
+}
+
+/* Register the adapter's metric families (names as in deploy/prometheus). */
+static gx_err_t metrics_setup(struct adapter *a, char *err, size_t errsz)
+{
+	gx_metric_t *build;
+	gx_err_t e;
+	if ((e = gx_metrics_counter(a->reg, "govex_adapter_rows_total",
+				    "Source rows committed, by outcome: accepted "
+				    "(published), refused, unchanged (not published "
+				    "again, art. 10)",
+				    "provider,item,outcome", &a->m_rows, err, errsz)) ||
+	    (e = gx_metrics_counter(a->reg, "govex_adapter_refused_total",
+				    "Source rows refused, by reason",
+				    "provider,item,reason", &a->m_refused, err, errsz)) ||
+	    (e = gx_metrics_gauge(a->reg, "govex_build_info", "Build of this program",
+				  "version", &build, err, errsz)))
+		return e;
+	gx_metric_set(build, 1, GX_VERSION);
+	const char *p = a->ac->provider, *i = a->ac->item;
+	a->c_accepted = gx_metric_child(a->m_rows, p, i, "accepted");
+	a->c_refused = gx_metric_child(a->m_rows, p, i, "refused");
+	a->c_unchanged = gx_metric_child(a->m_rows, p, i, "unchanged");
+	return GX_OK;
+}
+
+/* Count a committed batch on /metrics: only what Kafka now holds. */
+static void count_committed(struct adapter *a)
+{
+	gx_counter_add(a->c_accepted, (uint64_t)a->batch.accepted);
+	gx_counter_add(a->c_refused, (uint64_t)a->batch.refused);
+	gx_counter_add(a->c_unchanged, (uint64_t)a->batch.skipped);
+	const char *k;
+	json_t *v;
+	json_object_foreach(a->batch.reasons, k, v)
+	    gx_metric_add(a->m_refused, (uint64_t)json_integer_value(v),
+			  a->ac->provider, a->ac->item, k);
+}
+
+static int ready(void *opaque, char *reason, size_t n)
+{
+	const struct adapter *a = opaque;
+	if (!a->running) {
+		snprintf(reason, n, "starting");
+		return 0;
+	}
+	return 1;
 }
 
 /* Write a refused row to <prefix>.rejected, in the open transaction. */
@@ -732,6 +799,7 @@ int main(int argc, char **argv)
 	int have_value = 0;
 	struct pos_load pl = {NULL, NULL, NULL, 0};
 	const char **pgcols = NULL;
+	gx_http_t *http = NULL;
 
 	if (gx_srctype_parse(ac.source_type, &a.sc.type)) {
 		fprintf(stderr, "govex-adapter: source.type: unknown\n");
@@ -774,6 +842,24 @@ int main(int argc, char **argv)
 	}
 
 	rc = GX_EXIT_RUNTIME;
+	a.reg = gx_metrics_new();
+	if (metrics_setup(&a, err, sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "metrics_failed", "error=\"%s\"", err);
+		goto out;
+	}
+	/* The endpoint serves the adapter's metrics, not its data: an adapter
+	 * whose port is taken still does its work (and shows as down to
+	 * Prometheus). */
+	if (gx_http_start(ac.http_address, (int)ac.http_port, a.reg, &http, err,
+			  sizeof(err))) {
+		gx_log(GX_LOG_WARN, "http_failed", "address=%s port=%d error=%s",
+		       ac.http_address, (int)ac.http_port,
+		       gx_log_quote(err, q, sizeof(q)));
+	} else {
+		gx_http_set_ready(http, ready, &a);
+		gx_log(GX_LOG_INFO, "http_listening", "address=%s port=%d",
+		       ac.http_address, gx_http_port(http));
+	}
 	if (gx_schemas_new(&schemas, err, sizeof(err))) {
 		gx_log(GX_LOG_ERROR, "schemas_failed", "error=\"%s\"", err);
 		goto out;
@@ -923,8 +1009,11 @@ int main(int argc, char **argv)
 	       ac.item, a.lib->name, a.topic, a.id, gx_resume_name(resumed),
 	       gx_log_quote(gx_source_start(a.src), q + 500, sizeof(q) - 500),
 	       gx_digests_count(a.digests), (long long)(gx_mono_ms() - t0));
+	a.running = 1;
 	rc = run(&a);
 out:
+	gx_http_stop(http); /* before the registry it serves goes */
+	gx_metrics_destroy(a.reg);
 	free(pgcols);
 	if (have_value)
 		avro_value_decref(&a.ingest);
