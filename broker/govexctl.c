@@ -144,6 +144,12 @@ static void usage(struct ctl *x, FILE *out)
 "      deterministic synthetic source rows for a library, valid unless\n"
 "      --defects (a share 0..1) asks for bad check characters, missing\n"
 "      fields, malformed dates and duplicated rows; a summary on stderr\n"
+"  status [--json] [--pending-days N]\n"
+"      one screen for operators: brokers up, lag by consumer agency,\n"
+"      denials in the last hour by reason, late providers, requests\n"
+"      pending for more than N days (default 5)\n"
+"  top [--interval DURATION] [--pending-days N]\n"
+"      the same, redrawn every 2s (or DURATION) until Ctrl-C\n"
 "  help\n"
 "\n"
 "Options -c, -b and -o may also follow the command. A later -o wins over\n"
@@ -2527,6 +2533,7 @@ static const struct {
     {"why", cmd_why},		{"subject", cmd_subject},
     {"what-if", cmd_what_if},	{"report", cmd_report},
     {"sample", cmd_sample},
+    {"status", cmd_status},	{"top", cmd_top},
     {"help", cmd_help},
 };
 

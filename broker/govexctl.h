@@ -95,5 +95,7 @@ int cmd_subject(struct ctl *x, int argc, char **argv);
 int cmd_what_if(struct ctl *x, int argc, char **argv);
 int cmd_report(struct ctl *x, int argc, char **argv);	/* ctl_report.c */
 int cmd_sample(struct ctl *x, int argc, char **argv);	/* ctl_sample.c */
+int cmd_status(struct ctl *x, int argc, char **argv);	/* ctl_status.c */
+int cmd_top(struct ctl *x, int argc, char **argv);
 
 #endif /* GOVEXCTL_H */
