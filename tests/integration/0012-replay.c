@@ -89,6 +89,26 @@ static void pick_decision(void *opaque, const rd_kafka_message_t *m)
 	}
 }
 
+struct pick_denied {
+	char *key;
+};
+
+static void pick_denied(void *opaque, const rd_kafka_message_t *m)
+{
+	struct pick_denied *p = opaque;
+	if (p->key || !m->len)
+		return;
+	json_t *j = json_loadb(m->payload, m->len, 0, NULL);
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(j, "decisions"), i, e) {
+		if (!strcmp(json_string_value(json_object_get(e, "consumer")) ?: "", "SX-JY") &&
+		    !strcmp(json_string_value(json_object_get(e, "verdict")) ?: "", "denied"))
+			p->key = strndup(m->key, m->key_len);
+	}
+	json_decref(j);
+}
+
 /* Append a decision message to the decisions topic with kcat, as an
  * intruder with write access to the topic would. */
 static void inject(const char *topic, int partition, const char *key, json_t *msg)
@@ -136,10 +156,24 @@ Test(replay, every_decision_replays_and_tampering_is_found, .timeout = 400)
 	char *grant_b = first_line(&o);
 	it_out_free(&o);
 
+	/* SX-JY: a grant that ends during the run. */
+	char until[40];
+	int64_t end = gx_now_ms() + 20000;
+	gx_fmt_time_ms(end, until, sizeof(until));
+	const char *rc[] = {"request", "--consumer", "SX-JY", "--item", ITEM, "--fields",
+			    "name,status", "--purpose", "学籍核验", "--basis", "《教育法》",
+			    "--until", until, NULL};
+	o = it_run(P, "govexctl", rc);
+	cr_assert_eq(o.status, 0, "request with --until: %s", o.err);
+	it_out_free(&o);
+
 	pid_t broker = it_broker(P);
 	adapter(P, ITEM, 0, 200);
 	drain(P, "SX-MZ", 200);
 	drain(P, "SX-RS", 200);
+	drain(P, "SX-JY", 200);
+	while (gx_now_ms() < end + 1500)
+		usleep(200000);
 	const char *rv[] = {"revoke", grant_b, "--by", "SX-GA", "--reason", "到期", NULL};
 	o = it_run(P, "govexctl", rv);
 	cr_assert_eq(o.status, 0);
@@ -157,8 +191,9 @@ Test(replay, every_decision_replays_and_tampering_is_found, .timeout = 400)
 	cr_assert_eq(o.status, 0, "replay found mismatches: %.2000s", o.out);
 	json_t *sum = json_array_get(res, json_array_size(res) - 1);
 	cr_expect_eq(json_integer_value(json_object_get(sum, "findings")), 0);
-	/* 300 records for SX-MZ and 200 for SX-RS, each decided once. */
-	cr_expect_eq(json_integer_value(json_object_get(sum, "decisions")), 500,
+	/* 300 records for SX-MZ, 200 for SX-RS (then revoked: no grant in
+	 * play), 300 for SX-JY (200 released, 100 denied after expiry). */
+	cr_expect_eq(json_integer_value(json_object_get(sum, "decisions")), 800,
 		     "decisions checked: %lld",
 		     (long long)json_integer_value(json_object_get(sum, "decisions")));
 	cr_expect_geq(json_integer_value(json_object_get(sum, "checkpoints_verified")), 1);
@@ -192,7 +227,7 @@ Test(replay, every_decision_replays_and_tampering_is_found, .timeout = 400)
 	struct {
 		unsigned row;
 		size_t releases;
-	} subj[] = {{10, 2}, {250, 1}, {9999, 0}};
+	} subj[] = {{10, 3}, {250, 1}, {9999, 0}};
 	for (size_t k = 0; k < 3; k++) {
 		struct row r;
 		make_row(subj[k].row, &r);
@@ -207,7 +242,8 @@ Test(replay, every_decision_replays_and_tampering_is_found, .timeout = 400)
 		json_t *hit;
 		json_array_foreach(hits, h, hit) {
 			const char *who = json_string_value(json_object_get(hit, "consumer"));
-			cr_expect(who && (!strcmp(who, "SX-MZ") || !strcmp(who, "SX-RS")));
+			cr_expect(who && (!strcmp(who, "SX-MZ") || !strcmp(who, "SX-RS") ||
+					  !strcmp(who, "SX-JY")));
 			cr_expect(json_string_value(json_object_get(hit, "purpose")));
 		}
 		json_decref(hits);
@@ -215,7 +251,8 @@ Test(replay, every_decision_replays_and_tampering_is_found, .timeout = 400)
 	}
 
 	/* what-if: revoking SX-RS's grant from the start would have withheld
-	 * its 200 releases; making `name` not shared would change all 500. */
+	 * its 200 releases; making `name` not shared would change all 700
+	 * releases (the 100 denials after expiry stay as they are). */
 	const char *wi[] = {"what-if", "--revoke", grant_b, "--at", "2000-01-01", "--json", NULL};
 	o = it_run(P, "govexctl", wi);
 	cr_assert_eq(o.status, 0, "what-if: %s", o.err);
@@ -236,8 +273,27 @@ Test(replay, every_decision_replays_and_tampering_is_found, .timeout = 400)
 	const char *wc[] = {"what-if", "--catalog", cat2, "--json", NULL};
 	o = it_run(P, "govexctl", wc);
 	cr_assert_eq(o.status, 0, "what-if --catalog: %s", o.err);
-	cr_expect_eq(count_kind(o.out, "would_change"), 500, "%.500s", o.out);
+	cr_expect_eq(count_kind(o.out, "would_change"), 700, "%.500s", o.out);
 	it_out_free(&o);
+
+	/* why on a record withheld from SX-JY after its grant ended. */
+	struct pick_denied pd = {0};
+	it_topic_read(topic, 10000, pick_denied, &pd);
+	cr_assert(pd.key, "no denial for SX-JY on %s", topic);
+	const char *wd[] = {"why", pd.key, "--consumer", "SX-JY", "--json", NULL};
+	o = it_run(P, "govexctl", wd);
+	cr_assert_eq(o.status, 0, "why (denied): %s", o.err);
+	json_t *wdj = json_loads(o.out, 0, NULL);
+	it_out_free(&o);
+	cr_assert(wdj);
+	json_t *dd = json_object_get(wdj, "decision");
+	cr_expect_str_eq(json_string_value(json_object_get(dd, "verdict")), "denied");
+	cr_expect_str_eq(json_string_value(json_object_get(dd, "reason")), "grant_expired");
+	json_t *gg = json_object_get(wdj, "grant");
+	cr_expect(json_is_string(json_object_get(gg, "until")), "the grant's end date is shown");
+	cr_expect(json_is_true(json_object_get(gg, "automatic")));
+	json_decref(wdj);
+	free(pd.key);
 
 	/* Checkpoints checked against another key: refused. */
 	char other[600];
