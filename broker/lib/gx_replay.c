@@ -104,6 +104,8 @@ static void cat_version_free(void *p)
 struct dmsg {
 	json_t *j;
 	const char *chain;
+	int32_t partition;
+	int64_t offset;	/* where the topic holds it */
 	int64_t seq;
 	int64_t approvals_offset;
 	int64_t at;
@@ -205,6 +207,14 @@ static void check_chains(struct ctx *c, struct dmsg *d, size_t n,
 		const char *hash = json_string_value(json_object_get(d[i].j, "hash"));
 		int first = i == 0 || strcmp(d[i - 1].chain, d[i].chain);
 		int64_t want_seq = first ? 1 : d[i - 1].seq + 1;
+		/* The topic must hold a chain in its own order: a later link
+		 * stored before an earlier one was moved. */
+		if (!first && d[i].partition == d[i - 1].partition &&
+		    d[i].offset < d[i - 1].offset)
+			finding(c, "chain_broken", d[i].j, NULL, NULL, NULL,
+				"stored out of order: offset %lld comes before its "
+				"predecessor's %lld", (long long)d[i].offset,
+				(long long)d[i - 1].offset);
 		if (d[i].seq != want_seq)
 			finding(c, d[i].seq < want_seq ? "chain_broken" : "seq_gap",
 				d[i].j, NULL, NULL, NULL,
@@ -434,6 +444,8 @@ void gx_replay_run(gx_replay_t *r, const gx_replay_filter_t *filter,
 		}
 		d[nd].j = j;
 		d[nd].chain = chain;
+		d[nd].partition = m->partition;
+		d[nd].offset = m->offset;
 		d[nd].seq = json_integer_value(json_object_get(j, "seq"));
 		d[nd].approvals_offset =
 		    json_integer_value(json_object_get(j, "approvals_offset"));

@@ -349,6 +349,24 @@ Test(replay, every_decision_replays_and_tampering_is_found, .timeout = 400)
 	cr_expect_eq(o.status, 1);
 	cr_expect_geq(count_kind(o.out, "seq_gap"), 1, "%.1500s", o.out);
 	it_out_free(&o);
+	/* Two decisions stored in the wrong order: links intact, order not. */
+	json_t *x1 = json_deep_copy(after), *x2 = json_deep_copy(after);
+	json_object_set_new(x1, "seq", json_integer(seq + 4));
+	json_object_set(x1, "prev", json_object_get(after, "hash"));
+	gx_decision_hash(json_string_value(json_object_get(x1, "prev")), x1, h);
+	json_object_set_new(x1, "hash", json_string(h));
+	json_object_set_new(x2, "seq", json_integer(seq + 5));
+	json_object_set(x2, "prev", json_object_get(x1, "hash"));
+	gx_decision_hash(json_string_value(json_object_get(x2, "prev")), x2, h);
+	json_object_set_new(x2, "hash", json_string(h));
+	inject(topic, pk.partition, "00000000-0000-4000-8000-000000000004", x2);
+	inject(topic, pk.partition, "00000000-0000-4000-8000-000000000003", x1);
+	o = it_run(P, "govexctl", rp);
+	cr_expect_eq(o.status, 1);
+	cr_expect(strstr(o.out, "stored out of order"), "reordering not named: %.1500s", o.out);
+	it_out_free(&o);
+	json_decref(x1);
+	json_decref(x2);
 	json_decref(after);
 	json_decref(fake);
 	json_decref(pk.last);
