@@ -1186,6 +1186,21 @@ int txn_fail(rd_kafka_t *rk, const char *step, rd_kafka_error_t *e,
 }
 
 /*
+ * An end date as agencies write it: a bare date (YYYY-MM-DD) means through
+ * that day in China Standard Time, so the grant ends at the next midnight,
+ * UTC+08:00; anything else is an RFC 3339 time taken as given.
+ */
+static int parse_until(const char *s, int64_t *ms)
+{
+	int32_t days;
+	if (strlen(s) == 10 && !gx_parse_date(s, &days)) {
+		*ms = ((int64_t)days + 1) * 86400000 - 8 * 3600000;
+		return 0;
+	}
+	return gx_parse_time_ms(s, ms) == GX_OK ? 0 : -1;
+}
+
+/*
  * Write events to <prefix>.approvals, keyed by the request id, in one Kafka
  * transaction: all of them are recorded or none. If deliver_topic is given,
  * it is created first, so the broker never holds a grant it cannot deliver
@@ -1329,7 +1344,7 @@ static int cmd_request(struct ctl *x, int argc, char **argv)
 		return fail_usage(x, "%s", err);
 	int64_t now = gx_now_ms(), until = 0;
 	if (until_arg) {
-		if (gx_parse_time_ms(until_arg, &until))
+		if (parse_until(until_arg, &until))
 			return fail_usage(x, "--until: expected YYYY-MM-DD or an RFC "
 					  "3339 time, got '%s'", until_arg);
 		if (until <= now)
@@ -2284,7 +2299,7 @@ static int cmd_approve(struct ctl *x, int argc, char **argv)
 		return rc;
 	int64_t now = gx_now_ms(), until = 0;
 	if (o.until) {
-		if (gx_parse_time_ms(o.until, &until))
+		if (parse_until(o.until, &until))
 			return fail_usage(x, "--until: expected YYYY-MM-DD or an RFC "
 					  "3339 time, got '%s'", o.until);
 		if (until <= now)
