@@ -88,12 +88,12 @@ int cmd_replay(struct ctl *x, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
 		switch (c) {
 		case 'F':
-			if (gx_parse_time_ms(optarg, &f.from_ms))
-				return fail_usage(x, "--from: expected a date or RFC 3339 time");
+			if ((rc = opt_time(x, "--from", optarg, &f.from_ms)))
+				return rc;
 			break;
 		case 'T':
-			if (gx_parse_time_ms(optarg, &f.to_ms))
-				return fail_usage(x, "--to: expected a date or RFC 3339 time");
+			if ((rc = opt_time(x, "--to", optarg, &f.to_ms)))
+				return rc;
 			break;
 		case 'C': f.consumer = optarg; break;
 		case 'I': f.item = optarg; break;
@@ -353,12 +353,12 @@ int cmd_subject(struct ctl *x, int argc, char **argv)
 		switch (c) {
 		case 'S': secret_file = optarg; break;
 		case 'F':
-			if (gx_parse_time_ms(optarg, &sc.from))
-				return fail_usage(x, "--from: expected a date or RFC 3339 time");
+			if ((rc = opt_time(x, "--from", optarg, &sc.from)))
+				return rc;
 			break;
 		case 'T':
-			if (gx_parse_time_ms(optarg, &sc.to))
-				return fail_usage(x, "--to: expected a date or RFC 3339 time");
+			if ((rc = opt_time(x, "--to", optarg, &sc.to)))
+				return rc;
 			break;
 		case 'J': json = 1; break;
 		default:
@@ -442,12 +442,12 @@ int cmd_what_if(struct ctl *x, int argc, char **argv)
 		case 'R': f.revoke_grant = optarg; break;
 		case 'A': at = optarg; break;
 		case 'F':
-			if (gx_parse_time_ms(optarg, &f.from_ms))
-				return fail_usage(x, "--from: expected a date or RFC 3339 time");
+			if ((rc = opt_time(x, "--from", optarg, &f.from_ms)))
+				return rc;
 			break;
 		case 'T':
-			if (gx_parse_time_ms(optarg, &f.to_ms))
-				return fail_usage(x, "--to: expected a date or RFC 3339 time");
+			if ((rc = opt_time(x, "--to", optarg, &f.to_ms)))
+				return rc;
 			break;
 		case 'J': out.json = 1; break;
 		default:

@@ -203,6 +203,31 @@ int opt_int(struct ctl *x, const char *opt, const char *s, long min,
 	return GX_EXIT_OK;
 }
 
+/* A time option (--from, --to): a date or an RFC 3339 time. */
+int opt_time(struct ctl *x, const char *opt, const char *s, int64_t *ms)
+{
+	if (gx_parse_time_ms(s, ms))
+		return fail_usage(x, "%s: expected a date or RFC 3339 time", opt);
+	return GX_EXIT_OK;
+}
+
+/*
+ * The options of commands that create topics: 'P' --partitions and
+ * 'R' --replication. Returns -1 if c was one of them and its value is good,
+ * -2 if c is neither, else the usage exit status.
+ */
+int topic_opt(struct ctl *x, int c, long *partitions, long *replication)
+{
+	int rc;
+	if (c == 'P')
+		rc = opt_int(x, "--partitions", optarg, 1, 10000, partitions);
+	else if (c == 'R')
+		rc = opt_int(x, "--replication", optarg, 1, 32767, replication);
+	else
+		return -2;
+	return rc ? rc : -1;
+}
+
 /* Parse a duration option with the configuration's own rules and words,
  * through a one-key table, so "5s" means the same everywhere. */
 int opt_duration(struct ctl *x, const char *opt, const char *s,
@@ -718,18 +743,10 @@ static int cmd_setup(struct ctl *x, int argc, char **argv)
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
 		switch (c) {
-		case 'P':
-			if ((rc = opt_int(x, "--partitions", optarg, 1, 10000,
-					  &partitions)))
-				return rc;
-			break;
-		case 'R':
-			if ((rc = opt_int(x, "--replication", optarg, 1, 32767,
-					  &replication)))
-				return rc;
-			break;
 		default:
-			if ((rc = common_opt(x, c, argv)) >= 0)
+			if ((rc = topic_opt(x, c, &partitions, &replication)) == -2)
+				rc = common_opt(x, c, argv);
+			if (rc >= 0)
 				return rc;
 		}
 	}
@@ -1310,18 +1327,10 @@ static int cmd_request(struct ctl *x, int argc, char **argv)
 		case 'U': purpose = optarg; break;
 		case 'B': basis = optarg; break;
 		case 'T': until_arg = optarg; break;
-		case 'P':
-			if ((rc = opt_int(x, "--partitions", optarg, 1, 10000,
-					  &partitions)))
-				return rc;
-			break;
-		case 'R':
-			if ((rc = opt_int(x, "--replication", optarg, 1, 32767,
-					  &replication)))
-				return rc;
-			break;
 		default:
-			if ((rc = common_opt(x, c, argv)) >= 0)
+			if ((rc = topic_opt(x, c, &partitions, &replication)) == -2)
+				rc = common_opt(x, c, argv);
+			if (rc >= 0)
 				return rc;
 		}
 	}
@@ -2235,18 +2244,10 @@ static int parse_decision(struct ctl *x, int argc, char **argv,
 		case 'F': o->fields = optarg; break;
 		case 'T': o->until = optarg; break;
 		case 'W': o->reason = optarg; break;
-		case 'P':
-			if ((rc = opt_int(x, "--partitions", optarg, 1, 10000,
-					  &o->partitions)))
-				return rc;
-			break;
-		case 'R':
-			if ((rc = opt_int(x, "--replication", optarg, 1, 32767,
-					  &o->replication)))
-				return rc;
-			break;
 		default:
-			if ((rc = common_opt(x, c, argv)) >= 0)
+			if ((rc = topic_opt(x, c, &o->partitions, &o->replication)) == -2)
+				rc = common_opt(x, c, argv);
+			if (rc >= 0)
 				return rc;
 		}
 	}

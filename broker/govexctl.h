@@ -59,6 +59,8 @@ int opt_int(struct ctl *x, const char *opt, const char *s, long min,
 		   long max, long *out);
 int opt_duration(struct ctl *x, const char *opt, const char *s,
 			int64_t *ms);
+int opt_time(struct ctl *x, const char *opt, const char *s, int64_t *ms);
+int topic_opt(struct ctl *x, int c, long *partitions, long *replication);
 void fmt_ms(int64_t ms, char *out, size_t n);
 json_t *json_time(int64_t ms);
 json_t *json_strv(const gx_strv_t *sv);
