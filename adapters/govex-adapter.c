@@ -43,6 +43,7 @@
 #include "gx_keyfile.h"
 #include "gx_metrics.h"
 #include "gx_position.h"
+#include "gx_proof.h"
 #include "gx_record.h"
 #include "gx_schema.h"
 #include "gx_source.h"
@@ -71,6 +72,10 @@ struct adapter_conf {
 	int64_t flush_timeout_ms;
 	char *http_address;
 	int64_t http_port;
+	gx_seal_conf_t seal;
+	char *keys_dir;
+	int64_t seal_batch_max;
+	int64_t seal_interval_ms;
 };
 
 #define OFF(m) offsetof(struct adapter_conf, m)
@@ -131,6 +136,18 @@ static const gx_confdef_t adapter_defs[] = {
     {"http.port", GX_CONF_INT, OFF(http_port), "9480", 0, 65535, NULL,
      "their port (0: any free port, logged as event=http_listening); if it "
      "is taken the adapter runs without them (event=http_failed)"},
+    GX_SEAL_CONFDEFS(struct adapter_conf, seal),
+    {"seal.keys.dir", GX_CONF_STR, OFF(keys_dir), "keys", 0, 0, NULL,
+     "directory of the provider's sealing keys, DIR/<provider>/<key id>.key "
+     "(mode 0600) with its .crt beside it (govexctl keys new); the key the "
+     "keyring names current is used, and a newer one is picked up when it "
+     "takes over"},
+    {"seal.batch.max", GX_CONF_INT, OFF(seal_batch_max), "1000", 1, 1000000,
+     NULL, "most records under one seal (e-licences: always 1, art. 16)"},
+    {"seal.batch.interval", GX_CONF_DURATION_MS, OFF(seal_interval_ms), "1s",
+     1, 3600000, NULL,
+     "longest a record waits for its batch to be sealed (batches also close "
+     "when a transaction commits)"},
 };
 
 static volatile sig_atomic_t stop;
@@ -174,7 +191,12 @@ struct adapter {
 	const struct adapter_conf *ac;
 	const gx_library_t *lib;
 	rd_kafka_t *rk;
-	char *topic, *rej_topic, *pos_topic, *dig_topic;
+	char *topic, *rej_topic, *pos_topic, *dig_topic, *seal_topic;
+	gx_sealcheck_t *sc_keys;	/* suite, root and keyring */
+	gx_sealkey_t *key;		/* the provider's current sealing key */
+	gx_sealer_t *sealer;
+	size_t seal_max;
+	long seals;			/* seals written in the open transaction */
 	char *id;
 	unsigned char secret[GX_SECRET_MAX];
 	size_t secretlen;
@@ -231,6 +253,7 @@ static void produce(struct adapter *a, const char *topic, const void *key,
 }
 
 static void count_committed(struct adapter *a);
+static void seal_batch(struct adapter *a);
 
 /* Log a transaction error; returns 1 if it is fatal (the producer is
  * unusable: fenced by a newer instance with the same id, ...). */
@@ -282,6 +305,7 @@ static int abort_txn(struct adapter *a)
 	    a->rk, (int)a->ac->flush_timeout_ms);
 	a->in_txn = 0;
 	a->aborts++;
+	gx_sealer_discard(a->sealer);
 	if (e && txn_error(e, "abort"))
 		return -1;
 	while (a->nundo) {
@@ -318,6 +342,7 @@ static int commit_txn(struct adapter *a)
 {
 	if (!a->in_txn)
 		return 0;
+	seal_batch(a);	/* a batch never spans transactions */
 	json_t *pos = gx_source_position(a->src);
 	gx_tally_t total;
 	gx_tally_init(&total);
@@ -435,6 +460,89 @@ static void refuse(struct adapter *a, const gx_source_row_t *row,
 	free(s);
 }
 
+/* ---- seals (DESIGN Integrity; gx_proof.h) ---- */
+
+/* The key the keyring names current for this provider, loaded from
+ * seal.keys.dir; NULL (and err set) when there is none. */
+static gx_sealkey_t *load_current_key(struct adapter *a, char *err,
+				      size_t errsz)
+{
+	const struct adapter_conf *ac = a->ac;
+	const char *kid = gx_keyring_current(gx_sealcheck_keyring(a->sc_keys),
+					     ac->provider, gx_now_ms());
+	if (!kid) {
+		snprintf(err, errsz,
+			 "%s has no key in %s valid now (make one with: "
+			 "govexctl keys new --agency %s)",
+			 ac->provider, ac->seal.keyring, ac->provider);
+		return NULL;
+	}
+	char *kp = gx_asprintf("%s/%s/%s.key", ac->keys_dir, ac->provider, kid);
+	char *cp = gx_asprintf("%s/%s/%s.crt", ac->keys_dir, ac->provider, kid);
+	gx_sealkey_t *k = NULL;
+	if (gx_sealkey_load(gx_sealcheck_suite(a->sc_keys), kp, cp,
+			    gx_sealcheck_root(a->sc_keys), &k, err, errsz))
+		k = NULL;
+	free(kp);
+	free(cp);
+	return k;
+}
+
+static void on_sealed_record(void *opaque, const void *key, size_t klen,
+			     const void *value, size_t vlen)
+{
+	struct adapter *a = opaque;
+	produce(a, a->topic, key, klen, value, vlen);
+}
+
+static void on_seal(void *opaque, const gx_seal_t *seal, const char *json)
+{
+	struct adapter *a = opaque;
+	produce(a, a->seal_topic, seal->provider, strlen(seal->provider), json,
+		strlen(json));
+	a->seals++;
+	gx_log(GX_LOG_DEBUG, "batch_sealed", "batch=%s records=%u key_id=%s",
+	       seal->batch_id, seal->count, seal->key_id);
+}
+
+/*
+ * Seal the open batch and publish its records and seal in the open
+ * transaction. A newer key that has taken over in the keyring is picked up
+ * first. Any failure fails the transaction (it is aborted and read again).
+ */
+static void seal_batch(struct adapter *a)
+{
+	char err[1024], q[1100];
+	if (!gx_sealer_pending(a->sealer))
+		return;
+	if (gx_sealcheck_reload(a->sc_keys, err, sizeof(err)))
+		gx_log(GX_LOG_WARN, "keyring_reload_failed", "error=%s",
+		       gx_log_quote(err, q, sizeof(q)));
+	const char *kid = gx_keyring_current(gx_sealcheck_keyring(a->sc_keys),
+					     a->ac->provider, gx_now_ms());
+	if (kid && strcmp(kid, gx_sealkey_key_id(a->key))) {
+		gx_sealkey_t *k = load_current_key(a, err, sizeof(err));
+		if (k) {
+			gx_log(GX_LOG_INFO, "seal_key_rotated",
+			       "old_key_id=%s key_id=%s",
+			       gx_sealkey_key_id(a->key), kid);
+			gx_sealer_set_key(a->sealer, k);
+			gx_sealkey_destroy(a->key);
+			a->key = k;
+		} else {
+			gx_log(GX_LOG_ERROR, "seal_key_unavailable",
+			       "key_id=%s error=%s", kid,
+			       gx_log_quote(err, q, sizeof(q)));
+		}
+	}
+	if (gx_sealer_close(a->sealer, a->lib->ingest_fp, on_sealed_record,
+			    on_seal, a, err, sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "seal_failed", "error=%s",
+		       gx_log_quote(err, q, sizeof(q)));
+		a->txn_failed = 1;
+	}
+}
+
 /* Validate, encode and publish one row (or refuse it, or skip it as
  * unchanged), in the open transaction. */
 static void process_row(struct adapter *a, const gx_source_row_t *row)
@@ -481,15 +589,21 @@ static void process_row(struct adapter *a, const gx_source_row_t *row)
 	gx_uuid(rid);
 	gx_envelope_t env = {rid, a->ac->provider, a->ac->item, row->where,
 			     now, GX_OP_UPSERT};
-	gx_buf_reset(&a->buf);
-	if (gx_ingest_set(&a->ingest, &env, err, sizeof(err)) ||
-	    gx_avro_so_encode(lib->ingest_fp, &a->ingest, &a->buf, err,
-			      sizeof(err))) {
+	if (gx_ingest_set(&a->ingest, &env, err, sizeof(err))) {
 		snprintf(why, sizeof(why), "%s: %s", row->where, err);
 		refuse(a, row, "encode_failed", why);
 		return;
 	}
-	produce(a, a->topic, key, klen, a->buf.data, a->buf.len);
+	if (gx_sealer_add(a->sealer, lib, &a->ingest, &env, key, klen, err,
+			  sizeof(err))) {
+		/* Not the row's fault: the transaction cannot be sealed. */
+		gx_log(GX_LOG_ERROR, "seal_failed", "error=%s",
+		       gx_log_quote(err, why, sizeof(why)));
+		a->txn_failed = 1;
+		return;
+	}
+	if (gx_sealer_pending(a->sealer) >= a->seal_max)
+		seal_batch(a);
 	char dkey[512], dhex[2 * GX_DIGEST_LEN + 1];
 	size_t dklen = gx_digest_key(a->id, subj, dkey, sizeof(dkey));
 	gx_digest_hex(dig, dhex);
@@ -705,6 +819,10 @@ static int run(struct adapter *a)
 		else
 			process_row(a, &row);
 		a->txn_rows++;
+		if (gx_sealer_pending(a->sealer) &&
+		    gx_mono_ms() - gx_sealer_opened(a->sealer) >=
+			ac->seal_interval_ms)
+			seal_batch(a);
 		rd_kafka_poll(a->rk, 0);
 		if ((a->txn_rows >= ac->batch_max ||
 		     gx_mono_ms() - a->txn_started >= ac->commit_interval_ms) &&
@@ -909,6 +1027,18 @@ int main(int argc, char **argv)
 	a.rej_topic = gx_topic(ac.prefix, "rejected");
 	a.pos_topic = gx_topic(ac.prefix, "adapter.positions");
 	a.dig_topic = gx_topic(ac.prefix, "adapter.digests");
+	a.seal_topic = gx_topic(ac.prefix, "seals");
+	/* Sealing: suite, root, keyring and this provider's current key. */
+	if (gx_sealcheck_open(&ac.seal, &a.sc_keys, err, sizeof(err)) ||
+	    !(a.key = load_current_key(&a, err, sizeof(err)))) {
+		fprintf(stderr, "govex-adapter: seals: %s\n", err);
+		rc = GX_EXIT_USAGE;
+		goto out;
+	}
+	a.sealer = gx_sealer_new(a.key);
+	/* E-licences are sealed one by one (art. 16): each carries a seal
+	 * of its own, as a paper licence does. */
+	a.seal_max = strcmp(a.lib->name, "e_licence") ? (size_t)ac.seal_batch_max : 1;
 
 	const char *const extra[] = {"transactional.id", txn_id,
 				     "enable.idempotence", "true",
@@ -1004,11 +1134,13 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	gx_log(GX_LOG_INFO, "adapter_started",
 	       "source=%s type=%s item=%s library=%s topic=%s adapter=%s "
-	       "resume=%s start=%s digests=%zu digests_ms=%lld",
+	       "resume=%s start=%s digests=%zu digests_ms=%lld suite=%s "
+	       "key_id=%s seal_batch=%zu",
 	       gx_log_quote(gx_source_name(a.src), q, 500), ac.source_type,
 	       ac.item, a.lib->name, a.topic, a.id, gx_resume_name(resumed),
 	       gx_log_quote(gx_source_start(a.src), q + 500, sizeof(q) - 500),
-	       gx_digests_count(a.digests), (long long)(gx_mono_ms() - t0));
+	       gx_digests_count(a.digests), (long long)(gx_mono_ms() - t0),
+	       ac.seal.suite, gx_sealkey_key_id(a.key), a.seal_max);
 	a.running = 1;
 	rc = run(&a);
 out:
@@ -1038,6 +1170,10 @@ out:
 	free(a.rej_topic);
 	free(a.pos_topic);
 	free(a.dig_topic);
+	free(a.seal_topic);
+	gx_sealer_destroy(a.sealer);
+	gx_sealkey_destroy(a.key);
+	gx_sealcheck_destroy(a.sc_keys);
 	free(a.id);
 	free(txn_id);
 	free(cat_topic);

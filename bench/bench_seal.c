@@ -70,7 +70,7 @@ static void rec_make(struct rec *r, long i)
 	if (gx_record_secret_new(r->secret, err, sizeof(err)))
 		die("secret");
 	r->head = (gx_seal_head_t){r->id, "SX-GA", "SX-GA-RK-001",
-				   1735689600000LL + i};
+				   1735689600000LL + i, 0};
 }
 
 static void bench_suite(const char *name, int quick, const char *dir)

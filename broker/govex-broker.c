@@ -33,6 +33,7 @@
 #include "gx_metrics.h"
 #include "gx_ops.h"
 #include "gx_policy.h"
+#include "gx_proof.h"
 #include "gx_record.h"
 #include "gx_schema.h"
 
@@ -55,6 +56,7 @@ struct broker_conf {
 	int64_t lag_refresh_ms;
 	int64_t lag_timeout_ms;
 	int64_t newest_scan;
+	gx_seal_conf_t seal;
 };
 
 #define OFF(m) offsetof(struct broker_conf, m)
@@ -108,6 +110,7 @@ static const gx_confdef_t broker_defs[] = {
      100000000, NULL,
      "at start, most records read back from the end of each ingest "
      "partition to find each item's newest record (0: none)"},
+    GX_SEAL_CONFDEFS(struct broker_conf, seal),
 };
 
 static volatile sig_atomic_t stop;
@@ -136,11 +139,13 @@ struct broker {
 	int decisions_partitions;
 	gx_map_t *chains;	/* "topic/partition" -> struct chain */
 	gx_signer_t *signer;
+	gx_sealcheck_t *verifier;	/* seals (gx_proof.h) */
+	gx_record_proof_t proof;	/* the record being processed */
 	/* metrics (gx_metrics.h): families, and handles for the hot path */
 	gx_metrics_t *reg;
 	gx_metric_t *m_in, *m_released, *m_withheld, *m_denied, *m_refused,
 	    *m_commits, *m_aborts, *m_latency, *m_last, *m_period, *m_lag,
-	    *m_conslag;
+	    *m_conslag, *m_sealfail, *m_seals;
 	/* consumer lag: the scrape hook's own scanner and last reading */
 	gx_scan_t *lag_scan;
 	int64_t lag_read_at;	/* monotonic ms, 0: never */
@@ -248,6 +253,14 @@ static gx_err_t metrics_setup(struct broker *b, char *err, size_t errsz)
 				  "read by its consumer group (the most behind group "
 				  "when several read the topic)",
 				  "consumer,topic", &b->m_conslag, err, errsz)) ||
+	    (e = gx_metrics_counter(r, "govex_seal_failures_total",
+				    "Ingest records whose seal did not verify, by "
+				    "provider and reason (refused, released to no one)",
+				    "provider,reason", &b->m_sealfail, err, errsz)) ||
+	    (e = gx_metrics_counter(r, "govex_seals_verified_total",
+				    "Seal signatures checked (each batch once; its "
+				    "other records hit the cache)", NULL, &b->m_seals,
+				    err, errsz)) ||
 	    (e = gx_metrics_gauge(r, "govex_build_info", "Build of this program",
 				  "version", &build, err, errsz)))
 		return e;
@@ -539,6 +552,19 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 		       "the record's provider is not the item's provider", &env);
 		return;
 	}
+	/* The provider's seal (DESIGN Integrity): a record that does not
+	 * verify is refused and released to no one. */
+	const char *why;
+	uint64_t checked = gx_sealcheck_seals_checked(b->verifier);
+	gx_err_t ve = gx_ingest_verify(b->verifier, lib, ing, &env, &b->proof,
+				       &why, err, sizeof(err));
+	if (gx_sealcheck_seals_checked(b->verifier) != checked)
+		gx_metric_inc(b->m_seals);
+	if (ve) {
+		gx_metric_inc(b->m_sealfail, env.provider, why);
+		reject(b, m, why, err, &env);
+		return;
+	}
 	gx_metric_inc(b->m_in, lib->name);
 	/* The newest record: records read late (a rebalance, a rewind) must
 	 * not move it back. */
@@ -589,8 +615,8 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 		if (d->released) {
 			avro_value_reset(dv);
 			gx_buf_reset(&b->buf);
-			if (gx_project(lib, ing, d->released, d->grant, now, dv, err,
-				       sizeof(err)) ||
+			if (gx_project(lib, ing, d->released, d->grant, now,
+				       &b->proof, dv, err, sizeof(err)) ||
 			    gx_avro_so_encode(lib->delivery_fp, dv, &b->buf, err,
 					      sizeof(err))) {
 				/* Withhold on any error, and say so. */
@@ -1034,6 +1060,12 @@ int main(int argc, char **argv)
 		gx_conf_free(&conf);
 		return GX_EXIT_USAGE;
 	}
+	if (gx_sealcheck_open(&bc.seal, &b.verifier, err, sizeof(err))) {
+		fprintf(stderr, "govex-broker: seals: %s\n", err);
+		gx_signer_destroy(b.signer);
+		gx_conf_free(&conf);
+		return GX_EXIT_USAGE;
+	}
 	b.bc = &bc;
 	b.conf = &conf;
 	gx_buf_init(&b.buf);
@@ -1203,6 +1235,7 @@ out:
 	free(b.decisions_topic);
 	gx_map_destroy(b.chains, free);
 	gx_signer_destroy(b.signer);
+	gx_sealcheck_destroy(b.verifier);
 	gx_metrics_destroy(b.reg);
 	free(cat_topic);
 	free(ap_topic);

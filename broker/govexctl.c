@@ -49,6 +49,7 @@ static const gx_confdef_t ctl_defs[] = {
      3600000, NULL,
      "how long to wait for Kafka in each step (connect, create topics, "
      "read a state topic, flush, commit)"},
+    GX_SEAL_CONFDEFS(struct ctl_conf, seal),
 };
 #undef OFF
 
@@ -1789,6 +1790,15 @@ static json_t *delivery_json(const gx_library_t *lib, avro_value_t *del,
 			json_array_append_new(wa, json_string(s));
 	}
 	json_object_set_new(p, "withheld", wa);
+	avro_value_t opv, proof;
+	int op = 0;
+	if (!avro_value_get_by_name(&prov, "op", &opv, NULL))
+		avro_value_get_enum(&opv, &op);
+	json_object_set_new(p, "op", json_string(op ? "DELETE" : "UPSERT"));
+	if (!avro_value_get_by_name(&prov, "proof", &proof, NULL)) {
+		const char *bid = prov_str(&proof, "batch_id");
+		json_object_set_new(p, "batch_id", bid ? json_string(bid) : json_null());
+	}
 	json_object_set_new(o, "_provenance", p);
 	json_object_set_new(o, "_topic", json_string(rd_kafka_topic_name(m->rkt)));
 	json_object_set_new(o, "_partition", json_integer(m->partition));
@@ -2550,6 +2560,9 @@ static const struct {
     {"what-if", cmd_what_if},	{"report", cmd_report},
     {"sample", cmd_sample},
     {"status", cmd_status},	{"top", cmd_top},
+    {"ca", cmd_ca},		{"keys", cmd_keys},
+    {"verify", cmd_verify},	{"reseal", cmd_reseal},
+    {"agency", cmd_agency},	{"acl", cmd_acl},
     {"help", cmd_help},
 };
 

@@ -15,6 +15,7 @@
 #include "gx_approvals.h"
 #include "gx_conf.h"
 #include "gx_kafka.h"
+#include "gx_proof.h"
 #include "gx_schema.h"
 
 #define PROG "govexctl"
@@ -26,6 +27,7 @@ struct ctl_conf {
 	char *prefix;
 	char *log_level;
 	int64_t timeout_ms;
+	gx_seal_conf_t seal;	/* seal.* (gx_proof.h) */
 };
 
 /* What every command shares: the configuration and where it comes from. */
@@ -99,5 +101,11 @@ int cmd_report(struct ctl *x, int argc, char **argv);	/* ctl_report.c */
 int cmd_sample(struct ctl *x, int argc, char **argv);	/* ctl_sample.c */
 int cmd_status(struct ctl *x, int argc, char **argv);	/* ctl_status.c */
 int cmd_top(struct ctl *x, int argc, char **argv);
+int cmd_ca(struct ctl *x, int argc, char **argv);	/* ctl_seal.c */
+int cmd_keys(struct ctl *x, int argc, char **argv);
+int cmd_verify(struct ctl *x, int argc, char **argv);
+int cmd_reseal(struct ctl *x, int argc, char **argv);
+int cmd_agency(struct ctl *x, int argc, char **argv);	/* ctl_acl.c */
+int cmd_acl(struct ctl *x, int argc, char **argv);
 
 #endif /* GOVEXCTL_H */

@@ -6,6 +6,7 @@
 #include "gx.h"
 #include "gx_keyfile.h"
 #include "gx_record.h"
+#include "gx_proof.h"
 
 #define AVRO_FAIL(what)                                                       \
 	gx_seterr(errstr, errstr_size, GX_ERR_AVRO, "%s: %s", what,            \
@@ -36,7 +37,14 @@ static int set_long(avro_value_t *rec, const char *name, int64_t v)
 gx_err_t gx_ingest_set(avro_value_t *ingest, const gx_envelope_t *env,
 		       char *errstr, size_t errstr_size)
 {
-	avro_value_t op;
+	avro_value_t op, seal, secret;
+	/* The seal proof is written by the sealer (gx_proof.h); until then
+	 * it is empty, so the value always encodes. */
+	if (avro_value_get_by_name(ingest, "seal", &seal, NULL) ||
+	    set_str(&seal, "batch_id", "") || set_str(&seal, "seal", "") ||
+	    avro_value_get_by_name(&seal, "secret", &secret, NULL) ||
+	    avro_value_set_bytes(&secret, (void *)"", 0))
+		return AVRO_FAIL("ingest seal");
 	if (set_str(ingest, "record_id", env->record_id) ||
 	    set_str(ingest, "provider", env->provider) ||
 	    set_str(ingest, "item", env->item) ||
@@ -74,10 +82,56 @@ gx_err_t gx_record_payload(avro_value_t *rec, avro_value_t *payload,
 	return GX_OK;
 }
 
+static int set_bytes(avro_value_t *v, const void *p, size_t n)
+{
+	return avro_value_set_bytes(v, (void *)p, n);
+}
+
+/* provenance.op and provenance.proof (gx_proof.h). */
+static gx_err_t set_proof(const gx_library_t *lib, uint64_t released,
+			  gx_op_t op, const gx_record_proof_t *proof,
+			  avro_value_t *prov, char *errstr, size_t errstr_size)
+{
+	avro_value_t f, pf, arr, e, u, b, path;
+	if (!proof || proof->n != lib->nfields)
+		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+				 "no verified proof for the record");
+	if (avro_value_get_by_name(prov, "op", &f, NULL) ||
+	    avro_value_set_enum(&f, (int)op) ||
+	    avro_value_get_by_name(prov, "proof", &pf, NULL) ||
+	    avro_value_get_by_name(&pf, "fields", &arr, NULL))
+		return AVRO_FAIL("proof");
+	for (size_t i = 0; i < lib->nfields; i++) {
+		int give = (released >> i) & 1;
+		if (avro_value_append(&arr, &e, NULL) ||
+		    set_str(&e, "name", lib->fields[i].name) ||
+		    avro_value_get_by_name(&e, "salt", &u, NULL) ||
+		    avro_value_set_branch(&u, give, &b) ||
+		    (give ? set_bytes(&b, proof->salts[i], GX_HASH_LEN)
+			  : avro_value_set_null(&b)) ||
+		    avro_value_get_by_name(&e, "leaf", &u, NULL) ||
+		    avro_value_set_branch(&u, !give, &b) ||
+		    (give ? avro_value_set_null(&b)
+			  : set_bytes(&b, proof->leaves[i], GX_HASH_LEN)))
+			return AVRO_FAIL(lib->fields[i].name);
+	}
+	if (set_str(&pf, "batch_id", proof->batch_id) ||
+	    set_long(&pf, "index", proof->index) ||
+	    avro_value_get_by_name(&pf, "seal", &f, NULL) ||
+	    avro_value_set_string_len(&f, proof->seal, proof->seal_len + 1) ||
+	    avro_value_get_by_name(&pf, "path", &path, NULL))
+		return AVRO_FAIL("proof");
+	for (size_t i = 0; i < proof->npath; i++)
+		if (avro_value_append(&path, &e, NULL) ||
+		    set_bytes(&e, proof->path[i], GX_HASH_LEN))
+			return AVRO_FAIL("proof path");
+	return GX_OK;
+}
+
 gx_err_t gx_project(const gx_library_t *lib, avro_value_t *ingest,
 		    uint64_t released, const gx_grant_t *grant,
-		    int64_t released_at, avro_value_t *delivery, char *errstr,
-		    size_t errstr_size)
+		    int64_t released_at, const struct gx_record_proof *proof,
+		    avro_value_t *delivery, char *errstr, size_t errstr_size)
 {
 	avro_value_t src, dst, prov, withheld;
 	gx_envelope_t env;
@@ -120,7 +174,8 @@ gx_err_t gx_project(const gx_library_t *lib, avro_value_t *ingest,
 	    set_str(&prov, "grant_id", grant->id) ||
 	    set_str(&prov, "consumer", grant->consumer))
 		return AVRO_FAIL("provenance");
-	return GX_OK;
+	return set_proof(lib, released, env.op, proof, &prov, errstr,
+			 errstr_size);
 }
 
 gx_err_t gx_record_subject(const gx_library_t *lib, avro_value_t *payload,

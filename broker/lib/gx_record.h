@@ -36,15 +36,19 @@ gx_err_t gx_ingest_get(avro_value_t *ingest, gx_envelope_t *env,
 gx_err_t gx_record_payload(avro_value_t *rec, avro_value_t *payload,
 			   char *errstr, size_t errstr_size);
 
+struct gx_record_proof; /* gx_proof.h */
+
 /*
  * Fill a delivery value (an instance of lib->delivery_schema, reset by the
  * caller) from an ingest value: fields whose bit is set in released are
- * copied, all others are null and listed in provenance.withheld.
+ * copied, all others are null and listed in provenance.withheld; the
+ * provenance's proof gets the salts of released fields and the leaves of
+ * withheld ones from proof (gx_ingest_verify), and the seal.
  */
 gx_err_t gx_project(const gx_library_t *lib, avro_value_t *ingest,
 		    uint64_t released, const gx_grant_t *grant,
-		    int64_t released_at, avro_value_t *delivery, char *errstr,
-		    size_t errstr_size);
+		    int64_t released_at, const struct gx_record_proof *proof,
+		    avro_value_t *delivery, char *errstr, size_t errstr_size);
 
 /* The subject key (e.g. the citizen ID) of a payload, as a string view. */
 gx_err_t gx_record_subject(const gx_library_t *lib, avro_value_t *payload,

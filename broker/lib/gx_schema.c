@@ -38,6 +38,27 @@ struct gx_schemas {
 	size_t n;
 };
 
+/* The seal fields an ingest record and a delivery's proof share. */
+#define SEAL_PROOF_TAIL                                                      \
+	"{\"name\":\"batch_id\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"}}," \
+	"{\"name\":\"index\",\"type\":\"long\","                            \
+	"\"doc\":\"the record's index in its sealed batch\"},"                  \
+	"{\"name\":\"path\",\"type\":{\"type\":\"array\",\"items\":\"bytes\"},"   \
+	"\"doc\":\"audit path to the batch root, bottom up (RFC 6962)\"},"      \
+	"{\"name\":\"seal\",\"type\":\"string\","                             \
+	"\"doc\":\"the batch's signed seal, JSON as on govex.seals\"}"
+
+/* The last field of an ingest record. */
+static const char seal_proof_json[] =
+    "{\"name\":\"seal\",\"type\":{\"type\":\"record\",\"name\":\"SealProof\","
+    "\"namespace\":\"govex\",\"doc\":\"The provider's seal over this record "
+    "(DESIGN Integrity)\",\"fields\":["
+    "{\"name\":\"secret\",\"type\":\"bytes\",\"doc\":\"32 random bytes; a "
+    "field's salt is HMAC(secret, field name)\"},"
+    SEAL_PROOF_TAIL
+    "]}}";
+
+
 /* The provenance record every delivery carries (art. 18). */
 static const char provenance_json[] =
     "{\"type\":\"record\",\"name\":\"Provenance\",\"namespace\":\"govex\","
@@ -51,7 +72,23 @@ static const char provenance_json[] =
     "{\"name\":\"grant_id\",\"type\":\"string\"},"
     "{\"name\":\"consumer\",\"type\":\"string\"},"
     "{\"name\":\"withheld\",\"type\":{\"type\":\"array\",\"items\":\"string\"},"
-    "\"doc\":\"names of payload fields withheld from this consumer\"}]}";
+    "\"doc\":\"names of payload fields withheld from this consumer\"},"
+    "{\"name\":\"op\",\"type\":{\"type\":\"enum\",\"name\":\"Operation\","
+    "\"namespace\":\"govex\",\"symbols\":[\"UPSERT\",\"DELETE\"]},"
+    "\"doc\":\"what the provider did: the record is new or changed, or deleted\"},"
+    "{\"name\":\"proof\",\"type\":{\"type\":\"record\",\"name\":\"Proof\","
+    "\"doc\":\"What proves each released value came from the provider unchanged "
+    "(DESIGN Integrity; govexctl verify)\",\"fields\":["
+    "{\"name\":\"fields\",\"type\":{\"type\":\"array\",\"items\":{"
+    "\"type\":\"record\",\"name\":\"FieldProof\",\"fields\":["
+    "{\"name\":\"name\",\"type\":\"string\"},"
+    "{\"name\":\"salt\",\"type\":[\"null\",\"bytes\"],"
+    "\"doc\":\"a released field's salt\"},"
+    "{\"name\":\"leaf\",\"type\":[\"null\",\"bytes\"],"
+    "\"doc\":\"a withheld field's leaf\"}]}},"
+    "\"doc\":\"every payload field, in payload order\"},"
+    SEAL_PROOF_TAIL
+    "]}}]}";
 
 static const char envelope_fields_json[] =
     "["
@@ -270,6 +307,7 @@ static gx_err_t load_library(gx_library_t *lib, const char *name,
 		json_object_set_new(pf, "name", json_string("payload"));
 		json_object_set(pf, "type", payload);
 		json_array_append_new(ef, pf);
+		json_array_append_new(ef, json_loads(seal_proof_json, 0, &jerr));
 		json_object_set_new(ing, "fields", ef);
 		lib->ingest_json = dump(ing);
 		json_decref(ing);

@@ -291,6 +291,8 @@ static void digest_into(EVP_MD_CTX *ctx, const gx_suite_t *s,
 	md_str(ctx, head->provider, strlen(head->provider));
 	md_str(ctx, head->item, strlen(head->item));
 	md_i64(ctx, head->collected_at);
+	unsigned char op = (unsigned char)head->op;
+	EVP_DigestUpdate(ctx, &op, 1);
 	if (n > UINT32_MAX)
 		abort();
 	md_u32(ctx, (uint32_t)n);

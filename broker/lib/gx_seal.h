@@ -23,7 +23,8 @@
  *              the *payload* schema's field type (a nullable field is encoded
  *              as its ["null", T] union, branch index included)
  *   digest   = H(str(record id) ‖ str(provider) ‖ str(item) ‖
- *                int64(collected at, ms since the epoch) ‖ uint32(n) ‖
+ *                int64(collected at, ms since the epoch) ‖
+ *                uint8(op: 0 upsert, 1 delete) ‖ uint32(n) ‖
  *                leaf_0 ‖ … ‖ leaf_n-1)        leaves in payload field order
  *   Merkle   leaf hash = H(0x00 ‖ digest), node = H(0x01 ‖ left ‖ right); a
  *            level with an odd number of nodes promotes its last node
@@ -118,6 +119,7 @@ typedef struct gx_seal_head {
 	const char *provider;
 	const char *item;
 	int64_t collected_at;	/* ms since the epoch */
+	int op;			/* 0 upsert, 1 delete (gx_op_t) */
 } gx_seal_head_t;
 
 /* digest over head and n leaves (laid out as in the header comment). */

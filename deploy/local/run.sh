@@ -5,8 +5,10 @@
 # topics, publishes the sample catalogue, starts govex-broker, files a request
 # from the civil affairs department (SX-MZ) for the unconditional population
 # fields (granted at once), runs govex-adapter over the sample CSV as the
-# public security department (SX-GA), and shows the released records as they
-# arrive. Ctrl-C stops everything it started.
+# public security department (SX-GA), which seals every batch with its key
+# under the exchange's root (made on first run in .gx-run/keys), checks with
+# `govexctl verify` that every released value proves to be SX-GA's, and shows
+# the released records. Ctrl-C stops everything it started.
 #   deploy/local/run.sh [BUILD_DIR]
 set -euo pipefail
 O=${1:-build}
@@ -31,7 +33,9 @@ trap cleanup INT TERM EXIT
 
 echo "== starting Kafka on 127.0.0.1:$PORT (data in $run/kafka)"
 BS=$(deploy/local/kafka.sh start --port "$PORT" --dir "$run/kafka")
-ctl() { "$O/govexctl" -b "$BS" "$@"; }
+K=$run/keys
+SEAL=(-o "seal.root=$K/root.crt" -o "seal.keyring=$K/keyring.jsonl")
+ctl() { "$O/govexctl" -b "$BS" "${SEAL[@]}" "$@"; }
 
 echo "== creating topics"
 ctl setup
@@ -39,11 +43,16 @@ echo "== publishing the sample catalogue (schemas/catalog.sample.json)"
 ctl catalog import schemas/catalog.sample.json
 ctl catalog list
 
+if [ ! -f "$K/root.crt" ]; then
+    echo "== the exchange's root certificate and SX-GA's sealing key ($K)"
+    ctl ca init --name "govex local root"
+fi
+[ -d "$K/SX-GA" ] || ctl keys new --agency SX-GA >/dev/null
 [ -f "$run/subject.secret" ] || ctl secret new "$run/subject.secret"
 [ -f "$run/exchange.key" ] || ctl key new "$run/exchange.key"
 echo "== starting govex-broker (log: $run/broker.log)"
 "$O/govex-broker" -b "$BS" -o broker.subject.secret.file="$run/subject.secret" \
-    -o broker.checkpoint.key.file="$run/exchange.key" \
+    -o broker.checkpoint.key.file="$run/exchange.key" "${SEAL[@]}" \
     2>"$run/broker.log" &
 pids+=($!)
 
@@ -56,8 +65,14 @@ ctl grants
 
 echo "== SX-GA (public security) publishes deploy/sample/population.csv (log: $run/adapter.log)"
 "$O/govex-adapter" -b "$BS" --provider SX-GA --item 140000-GA-RK-0001 \
+    "${SEAL[@]}" -o "seal.keys.dir=$K" \
     --csv deploy/sample/population.csv 2>"$run/adapter.log" &
 pids+=($!)
+wait "${pids[-1]}" || echo "govex-adapter failed: see $run/adapter.log"
+sleep 2
+
+echo "== SX-MZ checks the seals of what it received (govexctl verify)"
+ctl verify --consumer SX-MZ || true
 
 echo "== records released to SX-MZ (Ctrl-C to stop)"
 ctl consume --consumer SX-MZ --json --group "govex-run-$$" &

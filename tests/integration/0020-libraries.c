@@ -52,6 +52,11 @@ static void setup_prefix(const char *P)
 		     o.err);
 	cr_expect(strstr(o.out, "published 6 items"), "%s", o.out);
 	it_out_free(&o);
+	/* the exchange's root, and a sealing key for every library's
+	 * provider */
+	it_seal_keys(P, "[]");
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+		it_agency_key(P, libs[i].provider);
 }
 
 /* ---- the generated rows, read back from the file ---- */

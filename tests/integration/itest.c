@@ -41,6 +41,65 @@ char *it_path(const char *name)
 	return b;
 }
 
+/* ---- sealing keys per prefix ---- */
+
+#define MAX_SUITES 64
+static struct {
+	char prefix[64];
+	char suite[32];
+} suites[MAX_SUITES];
+
+void it_seal_suite(const char *prefix, const char *suite)
+{
+	for (size_t i = 0; i < MAX_SUITES; i++)
+		if (!suites[i].prefix[0] || !strcmp(suites[i].prefix, prefix)) {
+			snprintf(suites[i].prefix, sizeof(suites[i].prefix), "%s", prefix);
+			snprintf(suites[i].suite, sizeof(suites[i].suite), "%s", suite);
+			return;
+		}
+	cr_assert_fail("it_seal_suite: too many prefixes");
+}
+
+const char *it_suite(const char *prefix)
+{
+	for (size_t i = 0; i < MAX_SUITES && suites[i].prefix[0]; i++)
+		if (!strcmp(suites[i].prefix, prefix))
+			return suites[i].suite;
+	return "sm2-sm3";
+}
+
+char *it_keys_dir(const char *prefix)
+{
+	static char dir[8][512];
+	static int k;
+	char *d = dir[k++ % 8];
+	snprintf(d, 512, "%s/%s.keys", it_tmp(), prefix);
+	return d;
+}
+
+/* The seal.* settings of prog for prefix (-o pairs) appended to argv. */
+static size_t seal_args(const char *prefix, const char *prog, char **argv,
+			size_t k)
+{
+	int adapter = !strcmp(prog, "govex-adapter");
+	if (!adapter && strcmp(prog, "govex-broker") && strcmp(prog, "govexctl"))
+		return k;
+	const char *dir = it_keys_dir(prefix);
+	char *v[4];
+	if (asprintf(&v[0], "seal.suite=%s", it_suite(prefix)) < 0 ||
+	    asprintf(&v[1], "seal.root=%s/root.crt", dir) < 0 ||
+	    asprintf(&v[2], "seal.keyring=%s/keyring.jsonl", dir) < 0 ||
+	    asprintf(&v[3], "seal.keys.dir=%s", dir) < 0)
+		abort();
+	for (int i = 0; i < (adapter ? 4 : 3); i++) {
+		argv[k++] = "-o";
+		argv[k++] = v[i]; /* the test process ends soon: not freed */
+	}
+	if (!adapter)
+		free(v[3]);
+	return k;
+}
+
 static char **build_argv(const char *prefix, const char *prog,
 			 const char *const *args, char *progpath, size_t pp,
 			 char *prefset, size_t ps)
@@ -48,7 +107,7 @@ static char **build_argv(const char *prefix, const char *prog,
 	size_t n = 0;
 	while (args && args[n])
 		n++;
-	char **argv = calloc(n + 7, sizeof(char *));
+	char **argv = calloc(n + 16, sizeof(char *));
 	snprintf(progpath, pp, "%s/%s", it_bin(), prog);
 	snprintf(prefset, ps, "topic.prefix=%s", prefix);
 	size_t k = 0;
@@ -57,6 +116,7 @@ static char **build_argv(const char *prefix, const char *prog,
 	argv[k++] = (char *)it_brokers();
 	argv[k++] = "-o";
 	argv[k++] = prefset;
+	k = seal_args(prefix, prog, argv, k);
 	for (size_t i = 0; i < n; i++)
 		argv[k++] = (char *)args[i];
 	argv[k] = NULL;
@@ -236,6 +296,51 @@ void it_setup(const char *prefix, const char *catalog_json)
 	o = it_run(prefix, "govexctl", imp);
 	cr_assert_eq(o.status, 0, "catalog import failed (%d); see %s/%s.govexctl.log",
 		     o.status, it_tmp(), prefix);
+	it_out_free(&o);
+	it_seal_keys(prefix, catalog_json);
+}
+
+void it_seal_keys(const char *prefix, const char *catalog_json)
+{
+	char root[600];
+	snprintf(root, sizeof(root), "%s/root.crt", it_keys_dir(prefix));
+	if (access(root, F_OK)) {
+		const char *ca[] = {"ca", "init", NULL};
+		itest_out_t o = it_run(prefix, "govexctl", ca);
+		cr_assert_eq(o.status, 0, "govexctl ca init failed (%d): %s",
+			     o.status, o.err ? o.err : "");
+		it_out_free(&o);
+	}
+	json_error_t jerr;
+	json_t *j = json_loads(catalog_json, 0, &jerr);
+	cr_assert(j, "catalogue JSON: %s", jerr.text);
+	json_t *arr = json_is_array(j) ? j : json_pack("[O]", j);
+	size_t i;
+	json_t *item;
+	json_t *done = json_object();
+	json_array_foreach(arr, i, item) {
+		const char *p = json_string_value(json_object_get(item, "provider"));
+		if (!p || json_object_get(done, p))
+			continue;
+		json_object_set_new(done, p, json_true());
+		it_agency_key(prefix, p);
+	}
+	json_decref(done);
+	if (arr != j)
+		json_decref(arr);
+	json_decref(j);
+}
+
+void it_agency_key(const char *prefix, const char *agency)
+{
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s/%s", it_keys_dir(prefix), agency);
+	if (!access(dir, F_OK))
+		return; /* made by an earlier it_setup of this prefix */
+	const char *kn[] = {"keys", "new", "--agency", agency, NULL};
+	itest_out_t o = it_run(prefix, "govexctl", kn);
+	cr_assert_eq(o.status, 0, "govexctl keys new --agency %s failed (%d): %s",
+		     agency, o.status, o.err ? o.err : "");
 	it_out_free(&o);
 }
 

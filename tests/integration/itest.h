@@ -43,8 +43,28 @@ json_t *it_json_lines(const char *text, size_t len);
 /* Make a valid 18-character citizen ID for index i (GB 11643). */
 void it_citizen_id(unsigned i, char out[19]);
 
-/* Set up a prefix: setup topics and import the catalogue JSON text. */
+/* Set up a prefix: setup topics, import the catalogue JSON text, and make
+ * the prefix's sealing keys (it_seal_keys). */
 void it_setup(const char *prefix, const char *catalog_json);
+
+/*
+ * Sealing keys (issue 5). Every prefix has its own exchange root and
+ * keyring in it_keys_dir(prefix): root.crt/root.key, keyring.jsonl and
+ * <agency>/<key id>.key|.crt. it_run and it_spawn pass seal.suite,
+ * seal.root, seal.keyring (and, to govex-adapter, seal.keys.dir) for the
+ * prefix to govexctl, govex-broker and govex-adapter; a test's own -o
+ * settings come later and win.
+ */
+/* Choose the prefix's suite before it_setup (default "sm2-sm3"). */
+void it_seal_suite(const char *prefix, const char *suite);
+const char *it_suite(const char *prefix);
+/* TMP/<prefix>.keys (static buffer rotation). */
+char *it_keys_dir(const char *prefix);
+/* `govexctl ca init` unless done, then a key for every provider of the
+ * catalogue JSON text that has none yet. */
+void it_seal_keys(const char *prefix, const char *catalog_json);
+/* `govexctl keys new --agency A` unless A has a key directory already. */
+void it_agency_key(const char *prefix, const char *agency);
 
 /* GET http://127.0.0.1:port/path; the body (malloc'd) or NULL; *status
  * set to the HTTP status. */

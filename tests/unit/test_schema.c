@@ -12,6 +12,7 @@
 #include "gx.h"
 #include "gx_approvals.h"
 #include "gx_avro.h"
+#include "gx_proof.h"
 #include "gx_record.h"
 #include "gx_schema.h"
 
@@ -156,7 +157,7 @@ Test(schema, ingest_schema_is_envelope_plus_payload)
 {
 	static const char *const env[] = {"record_id",	  "provider", "item",
 					  "collected_at", "op",	      "source",
-					  "payload"};
+					  "payload",	  "seal"};
 	json_t *j = load(pop->ingest_json);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "name")), "Ingest");
 	cr_assert_str_eq(json_string_value(json_object_get(j, "namespace")),
@@ -180,7 +181,8 @@ Test(schema, delivery_schema_is_view_plus_provenance)
 	static const char *const prov[] = {"record_id",	   "provider",
 					   "item",	   "collected_at",
 					   "released_at", "grant_id",
-					   "consumer",	   "withheld"};
+					   "consumer",	   "withheld",
+					   "op",	   "proof"};
 	json_t *j = load(pop->delivery_json);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "name")),
 			 "Delivery");
@@ -430,13 +432,28 @@ static gx_grant_t test_grant(void)
 	return g;
 }
 
+/* A proof as gx_ingest_verify would fill it (values do not matter here;
+ * test_proof.c checks real ones): salt i is all i, leaf i all 0x80 | i. */
+static gx_record_proof_t proof;
+
 /* Project the person with released; *del is a new delivery value. */
 static void project(uint64_t released, avro_value_t *del)
 {
 	gx_grant_t g = test_grant();
+	proof.n = pop->nfields;
+	for (size_t i = 0; i < proof.n; i++) {
+		memset(proof.salts[i], (int)i, GX_HASH_LEN);
+		memset(proof.leaves[i], 0x80 | (int)i, GX_HASH_LEN);
+	}
+	proof.batch_id = "7d1f6a52-3c2b-4e0a-8f43-1b2c3d4e5f60";
+	proof.index = 2;
+	proof.npath = 1;
+	memset(proof.path[0], 0x55, GX_HASH_LEN);
+	proof.seal = "{}";
+	proof.seal_len = 2;
 	cr_assert_eq(avro_generic_value_new(pop->delivery_iface, del), 0);
-	cr_assert_eq(gx_project(pop, &ingest, released, &g, RELEASED_AT, del,
-				err, sizeof(err)),
+	cr_assert_eq(gx_project(pop, &ingest, released, &g, RELEASED_AT, &proof,
+				del, err, sizeof(err)),
 		     GX_OK, "%s", err);
 }
 

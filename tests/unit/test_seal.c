@@ -510,7 +510,7 @@ Test(seal, documented_layouts)
 		memset(leaves[0], 0xaa, GX_HASH_LEN);
 		memset(leaves[1], 0xbb, GX_HASH_LEN);
 		gx_seal_head_t h = {"r-1", "SX-GA", "I-9",
-				    0x0102030405060708LL};
+				    0x0102030405060708LL, 0};
 		gx_record_digest(s, &h,
 				 (const unsigned char (*)[GX_HASH_LEN])leaves,
 				 2, digest);
@@ -520,10 +520,11 @@ Test(seal, documented_layouts)
 		be32(b, 5);
 		be32(c, 3);
 		be32(n, 2);
-		const void *dp[] = {a, "r-1", b, "SX-GA", c, "I-9", at, n,
+		unsigned char op = 0;
+		const void *dp[] = {a, "r-1", b, "SX-GA", c, "I-9", at, &op, n,
 				    leaves};
-		size_t dl[] = {4, 3, 4, 5, 4, 3, 8, 4, 2 * GX_HASH_LEN};
-		gx_hashv(s, dp, dl, 9, want);
+		size_t dl[] = {4, 3, 4, 5, 4, 3, 8, 1, 4, 2 * GX_HASH_LEN};
+		gx_hashv(s, dp, dl, 10, want);
 		cr_assert_arr_eq(digest, want, GX_HASH_LEN);
 		gx_suite_destroy(s);
 	}
@@ -533,12 +534,12 @@ Test(seal, head_parts_are_length_prefixed)
 {
 	gx_suite_t *s = suite("sm2-sm3");
 	unsigned char lv[1][GX_HASH_LEN] = {{0}}, d1[32], d2[32];
-	gx_seal_head_t a = {"ab", "c", "I", 1}, b = {"a", "bc", "I", 1};
+	gx_seal_head_t a = {"ab", "c", "I", 1, 0}, b = {"a", "bc", "I", 1, 0};
 	gx_record_digest(s, &a, (const unsigned char (*)[32])lv, 1, d1);
 	gx_record_digest(s, &b, (const unsigned char (*)[32])lv, 1, d2);
 	cr_assert_arr_neq(d1, d2, 32);
 	/* the negative time and leaf count are bound too */
-	gx_seal_head_t c = {"ab", "c", "I", -1};
+	gx_seal_head_t c = {"ab", "c", "I", -1, 0};
 	gx_record_digest(s, &c, (const unsigned char (*)[32])lv, 1, d2);
 	cr_assert_arr_neq(d1, d2, 32);
 	gx_record_digest(s, &a, (const unsigned char (*)[32])lv, 0, d2);
@@ -572,7 +573,7 @@ static void rec_init(struct rec *r)
 	}
 	cr_assert_eq(gx_record_secret_new(r->secret, err, sizeof(err)), GX_OK);
 	r->head = (gx_seal_head_t){"0b6c4b9e-6c1d-4c4b-9a55-7f0e5d1c2a3b",
-				   "SX-GA", "SX-GA-RK-001", 1735689600123LL};
+				   "SX-GA", "SX-GA-RK-001", 1735689600123LL, 0};
 }
 
 /* Two of eight fields released: the consumer recomputes the digest from
@@ -652,6 +653,11 @@ Test(seal, selective_disclosure)
 		cr_assert_arr_neq(digest, d2, GX_HASH_LEN);
 		h = r.head;
 		h.collected_at++;
+		gx_record_digest_disclosed(s, &h, pf, NF, d2, err, sizeof(err));
+		cr_assert_arr_neq(digest, d2, GX_HASH_LEN);
+		/* an upsert cannot be passed off as a delete */
+		h = r.head;
+		h.op = 1;
 		gx_record_digest_disclosed(s, &h, pf, NF, d2, err, sizeof(err));
 		cr_assert_arr_neq(digest, d2, GX_HASH_LEN);
 		/* a field with both or neither of salt and leaf */
