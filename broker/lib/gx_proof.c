@@ -34,6 +34,7 @@ struct gx_sealcheck {
 	struct stat st;		/* of the keyring file when read */
 	struct seal_slot cache[SEAL_CACHE];
 	uint64_t checked, hits;
+	gx_buf_t scratch;	/* field bytes of the record in hand */
 };
 
 static void cache_clear(gx_sealcheck_t *v)
@@ -87,6 +88,7 @@ void gx_sealcheck_destroy(gx_sealcheck_t *v)
 	if (!v)
 		return;
 	cache_clear(v);
+	gx_buf_free(&v->scratch);
 	gx_keyring_destroy(v->keyring);
 	gx_cert_destroy(v->root);
 	gx_suite_destroy(v->suite);
@@ -370,29 +372,16 @@ gx_err_t gx_ingest_verify(gx_sealcheck_t *v, const gx_library_t *lib,
 				 w.secret_len, GX_SECRET_LEN);
 
 	gx_field_bytes_t fields[64];
-	gx_buf_t scratch;
-	gx_buf_init(&scratch);
-	err = gx_payload_field_bytes(lib, &payload, 0, &scratch, fields,
-				     errstr, errstr_size);
-	if (err) {
-		gx_buf_free(&scratch);
+	gx_buf_reset(&v->scratch);
+	if ((err = gx_payload_field_bytes(lib, &payload, 0, &v->scratch, fields,
+					  errstr, errstr_size)))
 		return err;
-	}
-	const gx_suite_t *s = v->suite;
 	proof->n = lib->nfields;
-	for (size_t i = 0; i < lib->nfields; i++) {
-		gx_field_salt(s, w.secret, fields[i].name, proof->salts[i]);
-		gx_field_leaf(s, proof->salts[i], fields[i].name,
-			      fields[i].value, fields[i].len,
-			      proof->leaves[i]);
-	}
-	gx_buf_free(&scratch);
 	gx_seal_head_t head = {env->record_id, env->provider, env->item,
 			       env->collected_at, (int)env->op};
 	unsigned char digest[GX_HASH_LEN];
-	gx_record_digest(s, &head,
-			 (const unsigned char (*)[GX_HASH_LEN])proof->leaves,
-			 lib->nfields, digest);
+	gx_record_fields_proof(v->suite, w.secret, &head, fields, lib->nfields,
+			       proof->salts, proof->leaves, digest);
 	/* At the broker a record is the provider's own: no re-seals. */
 	if ((err = check_sealed(v, &w, env->provider, digest, 0, reason,
 				errstr, errstr_size)))

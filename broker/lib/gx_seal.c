@@ -317,6 +317,18 @@ void gx_record_seal_fields(const gx_suite_t *s,
 			   unsigned char (*leaves)[GX_HASH_LEN],
 			   unsigned char digest[GX_HASH_LEN])
 {
+	gx_record_fields_proof(s, secret, head, fields, n, NULL, leaves,
+			       digest);
+}
+
+void gx_record_fields_proof(const gx_suite_t *s,
+			    const unsigned char secret[GX_SECRET_LEN],
+			    const gx_seal_head_t *head,
+			    const gx_field_bytes_t *fields, size_t n,
+			    unsigned char (*salts)[GX_HASH_LEN],
+			    unsigned char (*leaves)[GX_HASH_LEN],
+			    unsigned char digest[GX_HASH_LEN])
+{
 	unsigned char (*lv)[GX_HASH_LEN] =
 	    leaves ? leaves : gx_malloc((n ? n : 1) * GX_HASH_LEN);
 	/* HMAC keyed once per record, then copied per field: the key
@@ -338,6 +350,8 @@ void gx_record_seal_fields(const gx_suite_t *s,
 		EVP_MAC_CTX_free(c);
 		leaf_into(ctx, s, salt, name, fields[i].value, fields[i].len,
 			  lv[i]);
+		if (salts)
+			memcpy(salts[i], salt, GX_HASH_LEN);
 		OPENSSL_cleanse(salt, sizeof(salt));
 	}
 	EVP_MAC_CTX_free(keyed);

@@ -145,6 +145,15 @@ void gx_record_seal_fields(const gx_suite_t *s,
 			   const gx_field_bytes_t *fields, size_t n,
 			   unsigned char (*leaves)[GX_HASH_LEN],
 			   unsigned char digest[GX_HASH_LEN]);
+/* The same, also giving each field's salt in salts (n entries; the broker
+ * hands released fields' salts to consumers). */
+void gx_record_fields_proof(const gx_suite_t *s,
+			    const unsigned char secret[GX_SECRET_LEN],
+			    const gx_seal_head_t *head,
+			    const gx_field_bytes_t *fields, size_t n,
+			    unsigned char (*salts)[GX_HASH_LEN],
+			    unsigned char (*leaves)[GX_HASH_LEN],
+			    unsigned char digest[GX_HASH_LEN]);
 
 /*
  * One field of a released record (selective disclosure): released fields
