@@ -488,11 +488,34 @@ static gx_sealkey_t *load_current_key(struct adapter *a, char *err,
 	return k;
 }
 
+/* A sealed record, with the agency this adapter writes as in the
+ * govex-agency header (the broker checks it against the seal, issue 8). */
 static void on_sealed_record(void *opaque, const void *key, size_t klen,
 			     const void *value, size_t vlen)
 {
 	struct adapter *a = opaque;
-	produce(a, a->topic, key, klen, value, vlen);
+	const char *agency = a->ac->provider;
+	for (;;) {
+		rd_kafka_resp_err_t e = rd_kafka_producev(
+		    a->rk, RD_KAFKA_V_TOPIC(a->topic),
+		    RD_KAFKA_V_KEY((void *)key, klen),
+		    RD_KAFKA_V_VALUE((void *)value, vlen),
+		    RD_KAFKA_V_HEADER(GX_AGENCY_HEADER, agency,
+				      (ssize_t)strlen(agency)),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+		if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			rd_kafka_poll(a->rk, 100);
+			continue;
+		}
+		if (e) {
+			if (!a->txn_failed)
+				gx_log(GX_LOG_ERROR, "produce_failed",
+				       "topic=%s error=%s", a->topic,
+				       rd_kafka_err2str(e));
+			a->txn_failed = 1;
+		}
+		return;
+	}
 }
 
 static void on_seal(void *opaque, const gx_seal_t *seal, const char *json)

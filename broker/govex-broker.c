@@ -565,6 +565,24 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 		reject(b, m, why, err, &env);
 		return;
 	}
+	/* The agency the producer says it writes as (its adapter's header;
+	 * with mTLS its certificate's agency) must be the sealing agency. */
+	rd_kafka_headers_t *hdrs = NULL;
+	const void *hv;
+	size_t hlen;
+	if (!rd_kafka_message_headers(m, &hdrs) &&
+	    !rd_kafka_header_get_last(hdrs, GX_AGENCY_HEADER, &hv, &hlen) &&
+	    (hlen != strlen(env.provider) || memcmp(hv, env.provider, hlen))) {
+		char q[80];
+		snprintf(q, sizeof(q), "%.*s", (int)(hlen < 64 ? hlen : 64),
+			 (const char *)hv);
+		snprintf(err, sizeof(err),
+			 "written by agency %s but sealed by %s", q,
+			 env.provider);
+		gx_metric_inc(b->m_sealfail, env.provider, "producer_mismatch");
+		reject(b, m, "producer_mismatch", err, &env);
+		return;
+	}
 	gx_metric_inc(b->m_in, lib->name);
 	/* The newest record: records read late (a rebalance, a rewind) must
 	 * not move it back. */

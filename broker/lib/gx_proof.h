@@ -48,6 +48,10 @@
 #include "gx_schema.h"
 #include "gx_seal.h"
 
+/* The Kafka header in which an adapter names the agency it writes as; the
+ * broker refuses a record whose seal is another agency's. */
+#define GX_AGENCY_HEADER "govex-agency"
+
 /* ---- configuration shared by adapter, broker and govexctl ---- */
 
 typedef struct gx_seal_conf {
