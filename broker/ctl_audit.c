@@ -106,11 +106,14 @@ int cmd_replay(struct ctl *x, int argc, char **argv)
 	}
 	if (optind < argc)
 		return fail_usage(x, "unexpected argument '%s'", argv[optind]);
-	if (pubkey && gx_verifier_load(pubkey, &f.verifier, err, sizeof(err)))
-		return fail_usage(x, "--pubkey: %s", err);
 	gx_schemas_t *schemas = NULL;
 	gx_replay_t *r = NULL;
-	if ((rc = ctl_configure(x)) || (rc = load_schemas(&schemas)))
+	if ((rc = ctl_configure(x)))
+		return rc;
+	if (pubkey && gx_verifier_load(pubkey, x->cc.seal.sm2_id, &f.verifier,
+				       err, sizeof(err)))
+		return fail_usage(x, "--pubkey: %s", err);
+	if ((rc = load_schemas(&schemas)))
 		goto out;
 	r = gx_replay_new(schemas);
 	if ((rc = feed_all(x, r)))

@@ -333,13 +333,16 @@ int cmd_report(struct ctl *x, int argc, char **argv)
 		return fail_usage(x, "--to is before --from");
 	if (outpath && !*outpath)
 		return fail_usage(x, "--out must not be empty");
-	if (pubkey && gx_verifier_load(pubkey, &o.verifier, err, sizeof(err)))
-		return fail_usage(x, "--pubkey: %s", err);
 	gx_schemas_t *schemas = NULL;
 	gx_report_t *r = NULL;
 	json_t *model = NULL;
 	FILE *out;
-	if ((rc = ctl_configure(x)) || (rc = load_schemas(&schemas)))
+	if ((rc = ctl_configure(x)))
+		return rc;
+	if (pubkey && gx_verifier_load(pubkey, x->cc.seal.sm2_id, &o.verifier,
+				       err, sizeof(err)))
+		return fail_usage(x, "--pubkey: %s", err);
+	if ((rc = load_schemas(&schemas)))
 		goto done;
 	o.now_ms = gx_now_ms();
 	r = gx_report_new(schemas, &o);

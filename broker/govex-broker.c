@@ -1073,7 +1073,8 @@ int main(int argc, char **argv)
 		gx_conf_free(&conf);
 		return GX_EXIT_USAGE;
 	}
-	if (gx_signer_load(bc.checkpoint_key_file, &b.signer, err, sizeof(err))) {
+	if (gx_signer_load(bc.checkpoint_key_file, bc.seal.sm2_id, &b.signer, err,
+			   sizeof(err))) {
 		fprintf(stderr, "govex-broker: broker.checkpoint.key.file: %s\n", err);
 		gx_conf_free(&conf);
 		return GX_EXIT_USAGE;

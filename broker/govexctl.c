@@ -2526,12 +2526,16 @@ static int cmd_secret(struct ctl *x, int argc, char **argv)
 static int cmd_key(struct ctl *x, int argc, char **argv)
 {
 	char err[512];
+	int rc;
 	if (argc != 3 || strcmp(argv[1], "new"))
 		return fail_usage(x, "usage: govexctl key new FILE");
-	if (gx_signer_create(argv[2], err, sizeof(err)))
+	if ((rc = ctl_configure(x)))
+		return rc;
+	/* The exchange's checkpoint key is of its suite (seal.suite). */
+	if (gx_signer_create(argv[2], x->cc.seal.suite, err, sizeof(err)))
 		return fail_usage(x, "%s", err);
-	printf("created %s (Ed25519 private key, mode 0600) and %s.pub\n", argv[2],
-	       argv[2]);
+	printf("created %s (%s private key, mode 0600) and %s.pub\n", argv[2],
+	       strcmp(x->cc.seal.suite, "sm2-sm3") ? "Ed25519" : "SM2", argv[2]);
 	return GX_EXIT_OK;
 }
 

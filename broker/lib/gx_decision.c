@@ -14,6 +14,8 @@
 #include "gx.h"
 #include "gx_decision.h"
 #include "gx_keyfile.h"
+#include "gx_seal.h"
+#include "gx_seal_impl.h"
 
 static void hex(const unsigned char *p, size_t n, char *out)
 {
@@ -76,28 +78,48 @@ void gx_decision_subject(const unsigned char *secret, size_t secretlen,
 
 struct gx_signer {
 	EVP_PKEY *key;
+	gx_suite_t *suite;	/* from the key's type */
 	char key_id[33];
 };
 
 struct gx_verifier {
 	EVP_PKEY *key;
+	gx_suite_t *suite;
 	char key_id[33];
 };
 
-/* First 16 bytes of SHA-256 of the raw public key, in hex. */
+/* First 16 bytes of SHA-256 of the raw public key (Ed25519) or of its DER
+ * SubjectPublicKeyInfo (SM2), in hex. */
 static void key_id(EVP_PKEY *k, char out[33])
 {
-	unsigned char raw[64], md[32];
+	unsigned char raw[256], md[32], *p = raw;
 	size_t n = sizeof(raw);
 	unsigned int mdlen;
-	if (!EVP_PKEY_get_raw_public_key(k, raw, &n))
+	if (!EVP_PKEY_get_raw_public_key(k, raw, &n)) {
+		int len = i2d_PUBKEY(k, NULL);
 		n = 0;
+		if (len > 0 && len <= (int)sizeof(raw) && i2d_PUBKEY(k, &p) == len)
+			n = (size_t)len;
+	}
 	EVP_Digest(raw, n, md, &mdlen, EVP_sha256(), NULL);
 	hex(md, 16, out);
 }
 
-gx_err_t gx_signer_load(const char *path, gx_signer_t **out, char *errstr,
-			size_t errstr_size)
+/* The suite a checkpoint key belongs to: Ed25519 or SM2 (with sm2_id). */
+static gx_err_t key_suite(EVP_PKEY *k, const char *sm2_id, const char *path,
+			  gx_suite_t **out, char *errstr, size_t errstr_size)
+{
+	const char *name = EVP_PKEY_is_a(k, "ED25519") ? "ed25519-sha256"
+			   : EVP_PKEY_is_a(k, "SM2")   ? "sm2-sm3"
+						       : NULL;
+	if (!name)
+		return gx_seterr(errstr, errstr_size, GX_ERR_CONFIG,
+				 "%s: not an Ed25519 or SM2 key", path);
+	return gx_suite_new(name, sm2_id, out, errstr, errstr_size);
+}
+
+gx_err_t gx_signer_load(const char *path, const char *sm2_id,
+			gx_signer_t **out, char *errstr, size_t errstr_size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
@@ -116,13 +138,18 @@ gx_err_t gx_signer_load(const char *path, gx_signer_t **out, char *errstr,
 		fclose(f);
 	else
 		close(fd);
-	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
-		EVP_PKEY_free(k);
+	gx_suite_t *suite = NULL;
+	if (!k)
 		return gx_seterr(errstr, errstr_size, GX_ERR_CONFIG,
-				 "%s: not an Ed25519 private key in PEM", path);
+				 "%s: not a private key in PEM", path);
+	gx_err_t err = key_suite(k, sm2_id, path, &suite, errstr, errstr_size);
+	if (err) {
+		EVP_PKEY_free(k);
+		return err;
 	}
 	gx_signer_t *s = gx_calloc(1, sizeof(*s));
 	s->key = k;
+	s->suite = suite;
 	key_id(k, s->key_id);
 	*out = s;
 	return GX_OK;
@@ -133,15 +160,22 @@ void gx_signer_destroy(gx_signer_t *s)
 	if (!s)
 		return;
 	EVP_PKEY_free(s->key);
+	gx_suite_destroy(s->suite);
 	free(s);
 }
 
-gx_err_t gx_signer_create(const char *path, char *errstr, size_t errstr_size)
+gx_err_t gx_signer_create(const char *path, const char *suite,
+			  char *errstr, size_t errstr_size)
 {
-	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	int sm2 = suite && !strcmp(suite, "sm2-sm3");
+	if (suite && !sm2 && strcmp(suite, "ed25519-sha256"))
+		return gx_seterr(errstr, errstr_size, GX_ERR_CONFIG,
+				 "unknown suite %s", suite);
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, sm2 ? "SM2" : "ED25519");
 	if (!k)
 		return gx_seterr(errstr, errstr_size, GX_ERR_IO,
-				 "cannot generate an Ed25519 key");
+				 "cannot generate an %s key",
+				 sm2 ? "SM2" : "Ed25519");
 	gx_err_t err = GX_OK;
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
@@ -188,13 +222,10 @@ json_t *gx_checkpoint_new(gx_signer_t *s, const char *chain, int64_t seq,
 	gx_buf_t m;
 	gx_buf_init(&m);
 	cp_message(chain, seq, head, at_ms, &m);
-	unsigned char sig[64];
-	size_t siglen = sizeof(sig);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->key) ||
-	    !EVP_DigestSign(ctx, sig, &siglen, (unsigned char *)m.data, m.len))
-		abort(); /* a loaded Ed25519 key always signs */
-	EVP_MD_CTX_free(ctx);
+	unsigned char sig[GX_SIG_MAX];
+	size_t siglen = 0;
+	if (!gx_suite_sign(s->suite, s->key, m.data, m.len, sig, &siglen))
+		abort(); /* a loaded key always signs */
 	gx_buf_free(&m);
 	char b64[128];
 	EVP_EncodeBlock((unsigned char *)b64, sig, (int)siglen);
@@ -204,12 +235,14 @@ json_t *gx_checkpoint_new(gx_signer_t *s, const char *chain, int64_t seq,
 	json_object_set_new(cp, "head", json_string(head));
 	json_object_set_new(cp, "at", json_integer(at_ms));
 	json_object_set_new(cp, "key_id", json_string(s->key_id));
+	json_object_set_new(cp, "alg", json_string(gx_suite_name(s->suite)));
 	json_object_set_new(cp, "sig", json_string(b64));
 	return cp;
 }
 
-gx_err_t gx_verifier_load(const char *pubpath, gx_verifier_t **out,
-			  char *errstr, size_t errstr_size)
+gx_err_t gx_verifier_load(const char *pubpath, const char *sm2_id,
+			  gx_verifier_t **out, char *errstr,
+			  size_t errstr_size)
 {
 	FILE *f = fopen(pubpath, "r");
 	if (!f)
@@ -217,13 +250,19 @@ gx_err_t gx_verifier_load(const char *pubpath, gx_verifier_t **out,
 				 "%s: cannot open: %s", pubpath, strerror(errno));
 	EVP_PKEY *k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
 	fclose(f);
-	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
-		EVP_PKEY_free(k);
+	gx_suite_t *suite = NULL;
+	if (!k)
 		return gx_seterr(errstr, errstr_size, GX_ERR_CONFIG,
-				 "%s: not an Ed25519 public key in PEM", pubpath);
+				 "%s: not a public key in PEM", pubpath);
+	gx_err_t err = key_suite(k, sm2_id, pubpath, &suite, errstr,
+				 errstr_size);
+	if (err) {
+		EVP_PKEY_free(k);
+		return err;
 	}
 	gx_verifier_t *v = gx_calloc(1, sizeof(*v));
 	v->key = k;
+	v->suite = suite;
 	key_id(k, v->key_id);
 	*out = v;
 	return GX_OK;
@@ -234,6 +273,7 @@ void gx_verifier_destroy(gx_verifier_t *v)
 	if (!v)
 		return;
 	EVP_PKEY_free(v->key);
+	gx_suite_destroy(v->suite);
 	free(v);
 }
 
@@ -246,26 +286,29 @@ gx_err_t gx_checkpoint_verify(gx_verifier_t *v, json_t *cp, char *errstr,
 	const char *kid = json_string_value(json_object_get(cp, "key_id"));
 	json_t *seq = json_object_get(cp, "seq"), *at = json_object_get(cp, "at");
 	if (!chain || !head || !sig64 || !kid || !json_is_integer(seq) ||
-	    !json_is_integer(at) || strlen(sig64) != 88)
+	    !json_is_integer(at) || strlen(sig64) > 4 * ((GX_SIG_MAX + 2) / 3) ||
+	    strlen(sig64) % 4)
 		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				 "malformed checkpoint");
 	if (strcmp(kid, v->key_id))
 		return gx_seterr(errstr, errstr_size, GX_ERR_DENIED,
 				 "checkpoint signed with key %s, not %s", kid,
 				 v->key_id);
-	unsigned char sig[66];
-	if (EVP_DecodeBlock(sig, (const unsigned char *)sig64, 88) != 66)
+	/* The key decides the algorithm, whatever "alg" says. */
+	unsigned char sig[GX_SIG_MAX + 3];
+	size_t b64len = strlen(sig64);
+	int n = EVP_DecodeBlock(sig, (const unsigned char *)sig64, (int)b64len);
+	if (n < 0)
 		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				 "checkpoint signature is not base64");
+	size_t siglen = (size_t)n;
+	for (size_t i = b64len; i > 0 && sig64[i - 1] == '='; i--)
+		siglen--; /* EVP_DecodeBlock counts the padding */
 	gx_buf_t m;
 	gx_buf_init(&m);
 	cp_message(chain, json_integer_value(seq), head,
 		   json_integer_value(at), &m);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, v->key) &&
-		 EVP_DigestVerify(ctx, sig, 64, (unsigned char *)m.data,
-				  m.len) == 1;
-	EVP_MD_CTX_free(ctx);
+	int ok = gx_suite_verify(v->suite, v->key, m.data, m.len, sig, siglen);
 	gx_buf_free(&m);
 	if (!ok)
 		return gx_seterr(errstr, errstr_size, GX_ERR_DENIED,

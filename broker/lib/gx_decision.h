@@ -52,24 +52,30 @@ gx_err_t gx_chain_head_parse(const char *s, size_t len, int64_t *seq,
 void gx_decision_subject(const unsigned char *secret, size_t secretlen,
 		     const char *subject, size_t len, char out[GX_HASH_HEX]);
 
-/* ---- checkpoints: Ed25519 over a chain head ---- */
+/* ---- checkpoints: the exchange's signature over a chain head ----
+ * In the exchange's suite (seal.suite): Ed25519, or SM2 with SM3 and the
+ * distinguishing ID sm2_id (NULL: GB/T 35276's default); the key's type
+ * decides, and the checkpoint names it in "alg". */
 typedef struct gx_signer gx_signer_t;
 
-/* Load an Ed25519 private key (PEM, mode 0600 enforced). */
-gx_err_t gx_signer_load(const char *path, gx_signer_t **out, char *errstr,
-			size_t errstr_size);
+/* Load an Ed25519 or SM2 private key (PEM, mode 0600 enforced). */
+gx_err_t gx_signer_load(const char *path, const char *sm2_id,
+			gx_signer_t **out, char *errstr, size_t errstr_size);
 void gx_signer_destroy(gx_signer_t *s);
-/* Create a new Ed25519 key: private PEM at path (0600, must not exist),
- * public PEM at path.pub. */
-gx_err_t gx_signer_create(const char *path, char *errstr, size_t errstr_size);
+/* Create a new key of suite ("ed25519-sha256" or "sm2-sm3"; NULL:
+ * Ed25519): private PEM at path (0600, must not exist), public PEM at
+ * path.pub. */
+gx_err_t gx_signer_create(const char *path, const char *suite, char *errstr,
+			  size_t errstr_size);
 /* The checkpoint message for a chain head. */
 json_t *gx_checkpoint_new(gx_signer_t *s, const char *chain, int64_t seq,
 			  const char *head, int64_t at_ms);
 /* Verify a checkpoint with the public key PEM at pubpath (loaded once by
  * the caller via gx_verifier_load). */
 typedef struct gx_verifier gx_verifier_t;
-gx_err_t gx_verifier_load(const char *pubpath, gx_verifier_t **out,
-			  char *errstr, size_t errstr_size);
+gx_err_t gx_verifier_load(const char *pubpath, const char *sm2_id,
+			  gx_verifier_t **out, char *errstr,
+			  size_t errstr_size);
 void gx_verifier_destroy(gx_verifier_t *v);
 gx_err_t gx_checkpoint_verify(gx_verifier_t *v, json_t *cp, char *errstr,
 			      size_t errstr_size);

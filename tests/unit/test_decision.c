@@ -59,7 +59,16 @@ Test(decision, subject_hash_is_keyed)
 	cr_expect(!strstr(a, "11010519491231002X"));
 }
 
+static void checkpoints_in(const char *suite);
+
 Test(decision, checkpoints_verify_only_with_the_right_key_and_content)
+{
+	checkpoints_in(NULL); /* Ed25519, as before suites */
+	checkpoints_in("ed25519-sha256");
+	checkpoints_in("sm2-sm3");
+}
+
+static void checkpoints_in(const char *suite)
 {
 	char dir[] = "/tmp/gx-dec-XXXXXX", key[128], pub[140], other[128], opub[140];
 	cr_assert(mkdtemp(dir));
@@ -68,20 +77,30 @@ Test(decision, checkpoints_verify_only_with_the_right_key_and_content)
 	snprintf(other, sizeof(other), "%s/o", dir);
 	snprintf(opub, sizeof(opub), "%s/o.pub", dir);
 	char err[256];
-	cr_assert_eq(gx_signer_create(key, err, sizeof(err)), GX_OK, "%s", err);
-	cr_assert_eq(gx_signer_create(other, err, sizeof(err)), GX_OK, "%s", err);
-	cr_expect_neq(gx_signer_create(key, err, sizeof(err)), GX_OK, "must not overwrite");
+	cr_assert_eq(gx_signer_create(key, suite, err, sizeof(err)), GX_OK, "%s", err);
+	cr_assert_eq(gx_signer_create(other, suite, err, sizeof(err)), GX_OK, "%s", err);
+	cr_expect_neq(gx_signer_create(key, suite, err, sizeof(err)), GX_OK, "must not overwrite");
 	struct stat st;
 	cr_assert_eq(stat(key, &st), 0);
 	cr_expect_eq(st.st_mode & 0777, 0600, "private key mode %o", st.st_mode & 0777);
 
 	gx_signer_t *s;
 	gx_verifier_t *v, *vo;
-	cr_assert_eq(gx_signer_load(key, &s, err, sizeof(err)), GX_OK, "%s", err);
-	cr_assert_eq(gx_verifier_load(pub, &v, err, sizeof(err)), GX_OK, "%s", err);
-	cr_assert_eq(gx_verifier_load(opub, &vo, err, sizeof(err)), GX_OK, "%s", err);
+	cr_assert_eq(gx_signer_load(key, NULL, &s, err, sizeof(err)), GX_OK, "%s", err);
+	cr_assert_eq(gx_verifier_load(pub, NULL, &v, err, sizeof(err)), GX_OK, "%s", err);
+	cr_assert_eq(gx_verifier_load(opub, NULL, &vo, err, sizeof(err)), GX_OK, "%s", err);
 	json_t *cp = gx_checkpoint_new(s, "population/0", 7, GX_CHAIN_GENESIS, 1700000000000);
+	cr_expect_str_eq(json_string_value(json_object_get(cp, "alg")),
+			 suite ? suite : "ed25519-sha256");
 	cr_expect_eq(gx_checkpoint_verify(v, cp, err, sizeof(err)), GX_OK, "%s", err);
+	if (suite && !strcmp(suite, "sm2-sm3")) {
+		/* another distinguishing ID is another signer */
+		gx_verifier_t *vid;
+		cr_assert_eq(gx_verifier_load(pub, "another-id", &vid, err,
+					      sizeof(err)), GX_OK, "%s", err);
+		cr_expect_neq(gx_checkpoint_verify(vid, cp, err, sizeof(err)), GX_OK);
+		gx_verifier_destroy(vid);
+	}
 	cr_expect_neq(gx_checkpoint_verify(vo, cp, err, sizeof(err)), GX_OK);
 	json_object_set_new(cp, "seq", json_integer(8));
 	cr_expect_neq(gx_checkpoint_verify(v, cp, err, sizeof(err)), GX_OK,
@@ -91,7 +110,7 @@ Test(decision, checkpoints_verify_only_with_the_right_key_and_content)
 	/* A private key others can read is refused. */
 	chmod(key, 0644);
 	gx_signer_t *s2 = NULL;
-	cr_expect_neq(gx_signer_load(key, &s2, err, sizeof(err)), GX_OK);
+	cr_expect_neq(gx_signer_load(key, NULL, &s2, err, sizeof(err)), GX_OK);
 	cr_expect(strstr(err, "chmod 600"), "%s", err);
 	gx_signer_destroy(s2);
 	gx_signer_destroy(s);
