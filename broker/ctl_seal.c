@@ -206,7 +206,7 @@ static void unlink_pair(const char *a, const char *b)
 static int keyring_append(struct ctl *x, const gx_suite_t *s,
 			  const char *agency, int64_t from,
 			  const char *cert_path, const char *rel_cert,
-			  const char *kid)
+			  const char *kid, int64_t *not_after)
 {
 	const char *kr_path = x->cc.seal.keyring;
 	char err[1024];
@@ -236,6 +236,7 @@ static int keyring_append(struct ctl *x, const gx_suite_t *s,
 		rc = fail_usage(x, "%s: %s", kr_path, err);
 		goto out;
 	}
+	*not_after = gx_cert_not_after(cert);
 	if (from >= gx_cert_not_after(cert)) {
 		char t[40];
 		gx_fmt_time_ms(gx_cert_not_after(cert), t, sizeof(t));
@@ -338,29 +339,36 @@ static int keys_new(struct ctl *x, int argc, char **argv)
 	}
 	fk = gx_asprintf("%s/%s.key", adir, kid);
 	fc = gx_asprintf("%s/%s.crt", adir, kid);
-	if (link(tk, fk) || link(tc, fc)) {
-		rc = fail_runtime("%s: cannot create: %s", access(fk, F_OK) ? fk : fc,
+	int linked = 0;
+	if (!link(tk, fk))
+		linked = 1;
+	if (linked && !link(tc, fc))
+		linked = 2;
+	if (linked < 2) {
+		rc = fail_runtime("%s: cannot create: %s", linked ? fc : fk,
 				  strerror(errno));
-		unlink_pair(tk, tc);
-		if (!access(tk, F_OK) || errno != EEXIST)
-			unlink_pair(fk, fc);
-		goto out;
+		if (linked)
+			unlink(fk);
 	}
 	unlink_pair(tk, tc);
+	if (rc)
+		goto out;
 	rel = gx_asprintf("%s/%s.crt", agency, kid);
-	if ((rc = keyring_append(x, s, agency, from, fc, rel, kid))) {
+	int64_t until = 0;
+	if ((rc = keyring_append(x, s, agency, from, fc, rel, kid, &until))) {
 		unlink_pair(fk, fc);
 		goto out;
 	}
-	char t[40];
+	char t[40], u2[40];
 	gx_fmt_time_ms(from, t, sizeof(t));
+	gx_fmt_time_ms(until, u2, sizeof(u2));
 	gx_log(GX_LOG_INFO, "agency_key_created",
 	       "agency=%s key_id=%s suite=%s valid_from=%s keyring=%s", agency,
 	       kid, gx_suite_name(s), t, x->cc.seal.keyring);
 	fprintf(stderr,
 		"keys new: %s key %s for %s, sealing from %s: key %s (mode "
-		"0600), certificate %s (%ld days), added to %s\n",
-		gx_suite_name(s), kid, agency, t, fk, fc, days,
+		"0600), certificate %s (valid until %s), added to %s\n",
+		gx_suite_name(s), kid, agency, t, fk, fc, u2,
 		x->cc.seal.keyring);
 	printf("%s\n", kid);
 out:
@@ -451,7 +459,6 @@ struct verify_ctx {
 	struct reseals rs;
 	int use_reseals, json;
 	FILE *save;
-	const char *save_path;
 	gx_record_proof_t proof;
 	long records, verified, failed, resealed;
 	gx_strv_t failed_ids;
@@ -503,13 +510,10 @@ static int try_reseals(struct verify_ctx *vc, const gx_library_t *lib,
 		if (avro_value_get_by_name(&pf, "seal", &sf, NULL) ||
 		    avro_value_set_string(&sf, v->v[i]))
 			return 0;
-		if (!gx_delivery_verify(vc->v, lib, del, &reason, err,
-					sizeof(err))) {
-			json_t *j = json_loads(v->v[i], 0, NULL);
-			snprintf(by, bysz, "%s",
-				 json_string_value(json_object_get(j, "provider"))
-				     ?: "?");
-			json_decref(j);
+		const char *sealed_by = NULL;
+		if (!gx_delivery_verify_ex(vc->v, lib, del, 1, &sealed_by,
+					   &reason, err, sizeof(err))) {
+			snprintf(by, bysz, "%s", sealed_by ? sealed_by : "?");
 			return 1;
 		}
 	}
@@ -985,12 +989,15 @@ int cmd_verify(struct ctl *x, int argc, char **argv)
 		rc = fail_usage(x, "--save: %s: %s", save, strerror(errno));
 		goto out;
 	}
-	vc.save_path = save;
 	rc = file ? verify_file(&vc, file)
 		  : verify_topics(&vc, topic, consumer, library, group);
-	if (vc.save && (fclose(vc.save) || ferror(vc.save)) && !rc)
-		rc = fail_runtime("writing %s: %s", save, strerror(errno));
-	vc.save = NULL;
+	if (vc.save) {
+		int bad = ferror(vc.save);
+		if ((fclose(vc.save) || bad) && !rc)
+			rc = fail_runtime("writing %s: %s", save,
+					  bad ? "write error" : strerror(errno));
+		vc.save = NULL;
+	}
 	if (rc)
 		goto out;
 	gx_log(GX_LOG_INFO, "verify_done",

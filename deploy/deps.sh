@@ -57,3 +57,21 @@ if [[ ! -f $MARKER ]]; then
     [[ -f $LIB/kafka_2.13-$KAFKA_VERSION.jar ]] || { echo "deps: kafka jar missing" >&2; exit 1; }
     touch "$MARKER"
 fi
+
+# --- 3. Python packages from PyPI for tests/interop/verify_seals.py ----------
+# A venv at $GOVEX_CACHE/venv that also sees Debian's python3 packages; PyPI's
+# fastavro, gmssl (pure-Python SM2/SM3), cryptography (Ed25519) and
+# confluent-kafka are installed into it, once (skipped when all import).
+VENV=$GOVEX_CACHE/venv
+PYPI_PACKAGES=(fastavro gmssl cryptography confluent-kafka)
+if ! "$VENV/bin/python" -c 'import fastavro, gmssl, cryptography, confluent_kafka' 2>/dev/null; then
+    echo "deps: Python venv $VENV with ${PYPI_PACKAGES[*]}"
+    if ! /usr/bin/python3 -c 'import ensurepip' 2>/dev/null; then
+        sudo=""
+        ((EUID == 0)) || sudo=sudo
+        $sudo apt-get update -q
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends python3-venv
+    fi
+    /usr/bin/python3 -m venv --system-site-packages "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade "${PYPI_PACKAGES[@]}"
+fi

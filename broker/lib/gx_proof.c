@@ -311,8 +311,9 @@ static gx_err_t read_tail(avro_value_t *rec, struct wire_proof *w,
 static gx_err_t check_sealed(gx_sealcheck_t *v, const struct wire_proof *w,
 			     const char *provider,
 			     const unsigned char digest[GX_HASH_LEN],
-			     int allow_reseal, const char **reason,
-			     char *errstr, size_t errstr_size)
+			     int allow_reseal, const char **sealed_by,
+			     const char **reason, char *errstr,
+			     size_t errstr_size)
 {
 	const gx_seal_t *seal;
 	char why[512];
@@ -347,6 +348,8 @@ static gx_err_t check_sealed(gx_sealcheck_t *v, const struct wire_proof *w,
 				 "seal's root (a value, salt or path was "
 				 "changed): %s", why);
 	}
+	if (sealed_by)
+		*sealed_by = seal->provider; /* valid until the next seal */
 	return GX_OK;
 }
 
@@ -383,7 +386,7 @@ gx_err_t gx_ingest_verify(gx_sealcheck_t *v, const gx_library_t *lib,
 	gx_record_fields_proof(v->suite, w.secret, &head, fields, lib->nfields,
 			       proof->salts, proof->leaves, digest);
 	/* At the broker a record is the provider's own: no re-seals. */
-	if ((err = check_sealed(v, &w, env->provider, digest, 0, reason,
+	if ((err = check_sealed(v, &w, env->provider, digest, 0, NULL, reason,
 				errstr, errstr_size)))
 		return err;
 	proof->batch_id = w.batch_id;
@@ -406,6 +409,15 @@ static int get_str(avro_value_t *rec, const char *name, const char **out)
 gx_err_t gx_delivery_verify(gx_sealcheck_t *v, const gx_library_t *lib,
 			    avro_value_t *delivery, const char **reason,
 			    char *errstr, size_t errstr_size)
+{
+	return gx_delivery_verify_ex(v, lib, delivery, 0, NULL, reason, errstr,
+				     errstr_size);
+}
+
+gx_err_t gx_delivery_verify_ex(gx_sealcheck_t *v, const gx_library_t *lib,
+			       avro_value_t *delivery, int allow_reseal,
+			       const char **sealed_by, const char **reason,
+			       char *errstr, size_t errstr_size)
 {
 	avro_value_t prov, pf, view, f, arr;
 	struct wire_proof w;
@@ -509,8 +521,8 @@ gx_err_t gx_delivery_verify(gx_sealcheck_t *v, const gx_library_t *lib,
 	gx_buf_free(&scratch);
 	if (err)
 		return err;
-	return check_sealed(v, &w, head.provider, digest, 1, reason, errstr,
-			    errstr_size);
+	return check_sealed(v, &w, head.provider, digest, allow_reseal,
+			    sealed_by, reason, errstr, errstr_size);
 }
 
 /* ---- sealing ---- */

@@ -143,13 +143,24 @@ gx_err_t gx_ingest_verify(gx_sealcheck_t *v, const gx_library_t *lib,
 /*
  * Verify a delivery at the consumer: the released values with their salts
  * and the withheld fields' leaves give the record digest, which must reach
- * the root of a seal that verifies under the keyring, by the record's
- * provider (or a re-seal of it). Same returns as gx_ingest_verify; reasons
- * also "proof_malformed".
+ * the root of a seal that verifies under the keyring, by the record's own
+ * provider. Same returns as gx_ingest_verify; reasons also
+ * "proof_malformed".
  */
 gx_err_t gx_delivery_verify(gx_sealcheck_t *v, const gx_library_t *lib,
 			    avro_value_t *delivery, const char **reason,
 			    char *errstr, size_t errstr_size);
+/*
+ * The same; with allow_reseal, a re-seal (reseal_of naming the record's
+ * batch) by another agency is accepted in place of the provider's seal.
+ * Any agency in the keyring can make one, so the caller must decide whom it
+ * accepts as a successor: *sealed_by (may be NULL) names the agency whose
+ * seal verified, valid until the next verification.
+ */
+gx_err_t gx_delivery_verify_ex(gx_sealcheck_t *v, const gx_library_t *lib,
+			       avro_value_t *delivery, int allow_reseal,
+			       const char **sealed_by, const char **reason,
+			       char *errstr, size_t errstr_size);
 
 /*
  * The Avro bytes of every payload field under the payload schema (see the

@@ -370,6 +370,39 @@ static void check_suite(const char *suite)
 	}
 	cr_assert_gt(drefused, dbuf.len / 2);
 	free(dwant);
+
+	/* A re-seal of the batch by another agency in place of the seal:
+	 * never accepted as the provider's own; accepted only when the caller
+	 * asks for re-seals, and then it names who vouched. */
+	{
+		gx_seal_t orig_seal, rs;
+		json_t *oj = json_loads(out.seal, 0, NULL), *rj = NULL;
+		cr_assert_eq(gx_seal_parse(x.suite, oj, &orig_seal, err,
+					   sizeof(err)),
+			     GX_OK, "%s", err);
+		cr_assert_eq(gx_seal_sign(x.mz, NULL, orig_seal.count,
+					  orig_seal.root, gx_now_ms(),
+					  orig_seal.batch_id, &rs, &rj, err,
+					  sizeof(err)),
+			     GX_OK, "%s", err);
+		char *rjs = json_dumps(rj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		avro_value_t prov, pf, sf;
+		avro_value_get_by_name(&del2, "provenance", &prov, NULL);
+		avro_value_get_by_name(&prov, "proof", &pf, NULL);
+		avro_value_get_by_name(&pf, "seal", &sf, NULL);
+		avro_value_set_string(&sf, rjs);
+		cr_assert_eq(gx_delivery_verify(x.check, lib, &del2, &reason, err,
+						sizeof(err)),
+			     GX_ERR_DENIED);
+		const char *by = NULL;
+		cr_assert_eq(gx_delivery_verify_ex(x.check, lib, &del2, 1, &by,
+						   &reason, err, sizeof(err)),
+			     GX_OK, "%s", err);
+		cr_assert_str_eq(by, "SX-MZ");
+		free(rjs);
+		json_decref(rj);
+		json_decref(oj);
+	}
 	free(want);
 
 	/* A record sealed by SX-MZ that claims to be SX-GA's */
