@@ -703,12 +703,17 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 	json_object_set_new(msg, "hash", json_string(hash));
 	char *v = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(msg);
-	rd_kafka_resp_err_t e = rd_kafka_producev(
-	    b->producer, RD_KAFKA_V_TOPIC(b->decisions_topic),
-	    RD_KAFKA_V_PARTITION(c->partition),
-	    RD_KAFKA_V_KEY((void *)env.record_id, strlen(env.record_id)),
-	    RD_KAFKA_V_VALUE(v, strlen(v)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-	    RD_KAFKA_V_END);
+	rd_kafka_resp_err_t e;
+	/* A full queue (Kafka slow or away) is waited out, as for the
+	 * deliveries (gx_kafka_produce), not turned into an abort. */
+	while ((e = rd_kafka_producev(
+		    b->producer, RD_KAFKA_V_TOPIC(b->decisions_topic),
+		    RD_KAFKA_V_PARTITION(c->partition),
+		    RD_KAFKA_V_KEY((void *)env.record_id, strlen(env.record_id)),
+		    RD_KAFKA_V_VALUE(v, strlen(v)),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END)) ==
+	       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		rd_kafka_poll(b->producer, 100);
 	if (e) {
 		free(v);
 		gx_log(GX_LOG_ERROR, "produce_failed", "topic=%s error=%s",
@@ -721,22 +726,34 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 }
 
 static int fatal_txn(rd_kafka_error_t *e, const char *what);
+static int rebuild_producer(struct broker *b, const char *step);
 
-/* Open a transaction if none is open; 0 on success. A fatal error stops. */
+/* Open a transaction if none is open. Returns 0 when one is open; 1 when
+ * one is open but only after the producer was rebuilt and the consumer
+ * rewound to its committed offsets (a message in hand must be dropped: it
+ * is read again); -1 when the broker must stop. */
 static int begin_txn(struct broker *b)
 {
 	if (b->in_txn)
 		return 0;
-	rd_kafka_error_t *e = rd_kafka_begin_transaction(b->producer);
-	if (e) {
+	int rebuilt = 0;
+	rd_kafka_error_t *e;
+	while ((e = rd_kafka_begin_transaction(b->producer))) {
+		/* It fails only on a fatal error or a state that is not ours to
+		 * mend: both are treated as fatal, as librdkafka advises for
+		 * errors neither retriable nor abortable. */
 		fatal_txn(e, "begin");
-		stop = 2;
-		return -1;
+		if (rebuilt || rebuild_producer(b, "begin")) {
+			stop = 2;
+			return -1;
+		}
+		rebuilt = 1;
 	}
 	b->in_txn = 1;
+	b->txn_failed = 0;
 	b->txn_records = 0;
 	b->txn_started = gx_mono_ms();
-	return 0;
+	return rebuilt;
 }
 
 /*
@@ -785,12 +802,15 @@ static void checkpoint_chains(struct broker *b)
 		json_decref(cp);
 		char key[160];
 		snprintf(key, sizeof(key), "checkpoint/%s", c->name);
-		rd_kafka_resp_err_t e = rd_kafka_producev(
-		    b->producer, RD_KAFKA_V_TOPIC(b->decisions_topic),
-		    RD_KAFKA_V_PARTITION(c->partition),
-		    RD_KAFKA_V_KEY(key, strlen(key)),
-		    RD_KAFKA_V_VALUE(val, strlen(val)),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
+		rd_kafka_resp_err_t e;
+		while ((e = rd_kafka_producev(
+			    b->producer, RD_KAFKA_V_TOPIC(b->decisions_topic),
+			    RD_KAFKA_V_PARTITION(c->partition),
+			    RD_KAFKA_V_KEY(key, strlen(key)),
+			    RD_KAFKA_V_VALUE(val, strlen(val)),
+			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+			    RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			rd_kafka_poll(b->producer, 100);
 		if (e) {
 			free(val);
 			b->txn_failed = 1;
@@ -800,54 +820,180 @@ static void checkpoint_chains(struct broker *b)
 	}
 }
 
-/* Rewind the consumer to its committed offsets after an aborted
- * transaction, so the aborted records are processed again. */
-static void rewind_to_committed(struct broker *b)
+/*
+ * Transactions and rebalances, by librdkafka's rules (rdkafka.h,
+ * "Transactional producer API"): a retriable error is retried (the same
+ * offsets and group metadata for send_offsets_to_transaction); an abortable
+ * one aborts the transaction and rewinds the consumer to its committed
+ * offsets, and the decision chains to the heads committed with them, so the
+ * aborted records are decided again; a fatal one (or one that is none of the
+ * three) rebuilds the producer, see rebuild_producer. Retriable errors are
+ * retried for up to TXN_RETRY_MS, so a Kafka that is down for a while is
+ * waited for; the transaction itself ends at Kafka's transaction.timeout.ms
+ * (60 s) and is then aborted and done again.
+ */
+#define TXN_RETRY_MS 120000
+#define MAX_REBUILDS 3		/* producer rebuilds in REBUILD_WINDOW_MS */
+#define REBUILD_WINDOW_MS 600000
+
+/* Set while every partition is being revoked (eager rebalance, rebalance
+ * error): an abort then needs no rewind, the next assignment starts each
+ * partition from what was committed anyway. */
+static int revoking_all;
+
+static int cooperative(rd_kafka_t *rk)
 {
-	rd_kafka_topic_partition_list_t *parts;
-	if (rd_kafka_assignment(b->consumer, &parts))
-		return;
-	if (!rd_kafka_committed(b->consumer, parts, 10000)) {
-		/* The aborted decisions never happened: chains go back too. */
-		chains_from_committed(b, parts);
-		for (int i = 0; i < parts->cnt; i++) {
-			rd_kafka_topic_partition_t *p = &parts->elems[i];
-			if (p->offset < 0)
-				p->offset = RD_KAFKA_OFFSET_BEGINNING;
-		}
-		rd_kafka_assign(b->consumer, parts);
-	} else {
-		/* Not knowing the chain heads, nothing may be decided. */
-		gx_log(GX_LOG_ERROR, "committed_offsets_unavailable", "action=stop");
-		stop = 2;
-	}
-	rd_kafka_topic_partition_list_destroy(parts);
+	const char *p = rd_kafka_rebalance_protocol(rk);
+	return p && !strcmp(p, "COOPERATIVE");
 }
 
+/* Pause ms milliseconds, serving the producer's events meanwhile. */
+static void txn_pause(struct broker *b, int ms)
+{
+	if (b->producer)
+		rd_kafka_poll(b->producer, ms);
+}
+
+/* The committed offsets (and chain heads) of parts; the first error, a
+ * partition's own included. */
+static rd_kafka_resp_err_t committed_all(rd_kafka_t *rk,
+					 rd_kafka_topic_partition_list_t *parts,
+					 int timeout_ms)
+{
+	rd_kafka_resp_err_t ke = rd_kafka_committed(rk, parts, timeout_ms);
+	for (int i = 0; !ke && i < parts->cnt; i++)
+		ke = parts->elems[i].err;
+	return ke;
+}
+
+/*
+ * Rewind the consumer to its committed offsets after an aborted
+ * transaction, and the decision chains to the heads committed with them.
+ * Nothing may be decided before that is known, so while Kafka cannot say
+ * what was committed this waits, asking again every few seconds. Returns 0,
+ * or -1 when stopping (stop set, by a signal or here).
+ */
+static int rewind_to_committed(struct broker *b)
+{
+	rd_kafka_topic_partition_list_t *parts;
+	rd_kafka_resp_err_t ke;
+	if (revoking_all)
+		return 0;
+	if ((ke = rd_kafka_assignment(b->consumer, &parts))) {
+		gx_log(GX_LOG_ERROR, "rewind_failed", "error=\"%s\" action=stop",
+		       rd_kafka_err2str(ke));
+		stop = 2;
+		return -1;
+	}
+	int64_t t0 = gx_mono_ms();
+	while (parts->cnt && (ke = committed_all(b->consumer, parts, 10000))) {
+		gx_log(GX_LOG_WARN, "committed_offsets_unavailable",
+		       "error=\"%s\" waited_ms=%lld action=retry", rd_kafka_err2str(ke),
+		       (long long)(gx_mono_ms() - t0));
+		if (stop) {
+			rd_kafka_topic_partition_list_destroy(parts);
+			return -1;
+		}
+		txn_pause(b, 1000);
+	}
+	if (!parts->cnt) {
+		rd_kafka_topic_partition_list_destroy(parts);
+		return 0;
+	}
+	/* The aborted decisions never happened: chains go back too. */
+	chains_from_committed(b, parts);
+	for (int i = 0; i < parts->cnt; i++) {
+		rd_kafka_topic_partition_t *p = &parts->elems[i];
+		if (p->offset < 0)
+			p->offset = RD_KAFKA_OFFSET_BEGINNING;
+	}
+	/* With a timeout, seek waits until no message fetched from the old
+	 * position can still be returned (rdkafka.h), and sets the position
+	 * commit_txn sends to the offset sought. */
+	rd_kafka_error_t *se = rd_kafka_seek_partitions(b->consumer, parts, 10000);
+	const char *why = se ? rd_kafka_error_string(se) : NULL;
+	for (int i = 0; !why && i < parts->cnt; i++)
+		if (parts->elems[i].err)
+			why = rd_kafka_err2str(parts->elems[i].err);
+	int rc = 0;
+	if (why && !cooperative(b->consumer) &&
+	    !(ke = rd_kafka_assign(b->consumer, parts))) {
+		/* Eager: assigning again starts every partition afresh at
+		 * the offsets given. */
+		gx_log(GX_LOG_WARN, "seek_failed", "error=\"%s\" action=reassign", why);
+	} else if (why) {
+		gx_log(GX_LOG_ERROR, "rewind_failed", "error=\"%s\" action=stop", why);
+		stop = 2;
+		rc = -1;
+	} else {
+		gx_log(GX_LOG_INFO, "rewound", "partitions=%d", parts->cnt);
+	}
+	if (se)
+		rd_kafka_error_destroy(se);
+	rd_kafka_topic_partition_list_destroy(parts);
+	return rc;
+}
+
+/* Log a transaction error and destroy it; returns 1 if it is fatal. */
 static int fatal_txn(rd_kafka_error_t *e, const char *what)
 {
-	gx_log(GX_LOG_ERROR, "transaction_failed", "step=%s error=\"%s\" fatal=%d",
-	       what, rd_kafka_error_string(e), rd_kafka_error_is_fatal(e));
 	int fatal = rd_kafka_error_is_fatal(e);
+	gx_log(GX_LOG_ERROR, "transaction_failed",
+	       "step=%s error=\"%s\" fatal=%d abortable=%d retriable=%d", what,
+	       rd_kafka_error_string(e), fatal, rd_kafka_error_txn_requires_abort(e),
+	       rd_kafka_error_is_retriable(e));
 	rd_kafka_error_destroy(e);
 	return fatal;
 }
 
-static void abort_txn(struct broker *b)
+/* After a retriable error of step: 1 (error destroyed, after a pause) if it
+ * may be tried again, 0 if not (e kept for the caller). */
+static int txn_retry(struct broker *b, rd_kafka_error_t *e, const char *step,
+		     int64_t t0)
 {
-	rd_kafka_error_t *e = rd_kafka_abort_transaction(b->producer, 30000);
-	if (e && fatal_txn(e, "abort"))
-		stop = 2;
+	if (!rd_kafka_error_is_retriable(e) || stop == 2 ||
+	    gx_mono_ms() - t0 >= TXN_RETRY_MS)
+		return 0;
+	gx_log(GX_LOG_WARN, "transaction_retry", "step=%s error=\"%s\" waited_ms=%lld",
+	       step, rd_kafka_error_string(e), (long long)(gx_mono_ms() - t0));
+	rd_kafka_error_destroy(e);
+	txn_pause(b, 200);
+	return 1;
+}
+
+/*
+ * Abort the open transaction (abortable error, failed produce, lost
+ * partitions) and rewind. A retriable failure to abort is retried; if
+ * aborting fails otherwise, a new producer's init_transactions aborts it
+ * instead. Returns 0, or -1 when the broker must stop.
+ */
+static int abort_txn(struct broker *b)
+{
+	int64_t t0 = gx_mono_ms();
+	rd_kafka_error_t *e;
 	b->in_txn = 0;
 	b->txn_failed = 0;
 	b->txn_aborts++;
 	gx_counter_inc(b->c_aborts);
-	rewind_to_committed(b);
+	/* expire events written in this transaction are gone: write them
+	 * again in the next (note_expiries) unless the log has them. */
+	size_t it = 0;
+	const gx_grant_t *g;
+	while ((g = gx_approvals_next_grant(b->ap, &it)))
+		if (g->expired_noted && !g->expire_read)
+			((gx_grant_t *)g)->expired_noted = 0;
+	/* -1: the transaction's remaining time, as librdkafka recommends. */
+	while ((e = rd_kafka_abort_transaction(b->producer, -1)))
+		if (!txn_retry(b, e, "abort", t0)) {
+			fatal_txn(e, "abort");
+			return rebuild_producer(b, "abort");
+		}
+	return rewind_to_committed(b);
 }
 
 /* Commit the open transaction with the consumer's positions. Returns 0 on
- * success; on an abortable error the transaction is aborted and the
- * consumer rewound; on a fatal error stop is set. */
+ * success; -1 when it was not committed: aborted and rewound, or the
+ * producer rebuilt (which rewinds too), or stop set. */
 static int commit_txn(struct broker *b)
 {
 	if (!b->in_txn)
@@ -857,8 +1003,9 @@ static int commit_txn(struct broker *b)
 		return -1;
 	}
 	rd_kafka_topic_partition_list_t *pos;
-	rd_kafka_error_t *e;
-	if (rd_kafka_assignment(b->consumer, &pos)) {
+	rd_kafka_resp_err_t ke = rd_kafka_assignment(b->consumer, &pos);
+	if (ke) {
+		gx_log(GX_LOG_ERROR, "commit_failed", "error=\"%s\"", rd_kafka_err2str(ke));
 		abort_txn(b);
 		return -1;
 	}
@@ -875,31 +1022,37 @@ static int commit_txn(struct broker *b)
 	}
 	rd_kafka_consumer_group_metadata_t *cgmd =
 	    rd_kafka_consumer_group_metadata(b->consumer);
-	e = rd_kafka_send_offsets_to_transaction(b->producer, pos, cgmd, 30000);
+	int64_t t0 = gx_mono_ms();
+	const char *step = "send_offsets";
+	rd_kafka_error_t *e;
+	while ((e = rd_kafka_send_offsets_to_transaction(b->producer, pos, cgmd,
+							  30000)) &&
+	       txn_retry(b, e, step, t0))
+		;
+	if (!e) {
+		step = "commit";
+		/* Resumable: called again after a timeout, it carries on. */
+		while ((e = rd_kafka_commit_transaction(b->producer, -1)) &&
+		       txn_retry(b, e, step, t0))
+			;
+	}
 	rd_kafka_consumer_group_metadata_destroy(cgmd);
 	rd_kafka_topic_partition_list_destroy(pos);
-	for (int tries = 0; !e; tries++) {
-		e = rd_kafka_commit_transaction(b->producer, 60000);
-		if (!e) {
-			b->in_txn = 0;
-			b->txn_commits++;
-			gx_counter_inc(b->c_commits);
-			return 0;
-		}
-		if (rd_kafka_error_is_retriable(e) && tries < 5) {
-			rd_kafka_error_destroy(e);
-			e = NULL;
-		}
+	if (!e) {
+		b->in_txn = 0;
+		b->txn_commits++;
+		gx_counter_inc(b->c_commits);
+		return 0;
 	}
-	if (rd_kafka_error_txn_requires_abort(e)) {
-		fatal_txn(e, "commit");
+	/* Abortable, or retriable for too long: abort. Fatal or anything
+	 * else: a new producer. */
+	int abort = rd_kafka_error_txn_requires_abort(e) ||
+		    (rd_kafka_error_is_retriable(e) && !rd_kafka_error_is_fatal(e));
+	fatal_txn(e, step);
+	if (abort)
 		abort_txn(b);
-		return -1;
-	}
-	if (fatal_txn(e, "commit"))
-		stop = 2;
 	else
-		abort_txn(b);
+		rebuild_producer(b, step);
 	return -1;
 }
 
@@ -907,34 +1060,117 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			 rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct broker *b = opaque;
+	int coop = cooperative(rk);
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-		gx_log(GX_LOG_INFO, "partitions_assigned", "count=%d", parts->cnt);
+		gx_log(GX_LOG_INFO, "partitions_assigned", "count=%d protocol=%s",
+		       parts->cnt, coop ? "cooperative" : "eager");
 		/* Start each partition, and its decision chain, where the last
-		 * committed transaction left them. */
+		 * committed transaction left them: offsets and heads from one
+		 * reading. */
 		rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
-		if (rd_kafka_committed(rk, c, 30000)) {
-			gx_log(GX_LOG_ERROR, "committed_offsets_unavailable", "action=stop");
+		rd_kafka_resp_err_t ke;
+		for (int tries = 1; (ke = committed_all(rk, c, 30000)) && tries < 4 && !stop;
+		     tries++)
+			gx_log(GX_LOG_WARN, "committed_offsets_unavailable",
+			       "error=\"%s\" action=retry", rd_kafka_err2str(ke));
+		if (ke) {
+			/* Not knowing the chain heads, nothing may be decided. */
+			gx_log(GX_LOG_ERROR, "committed_offsets_unavailable",
+			       "error=\"%s\" action=stop", rd_kafka_err2str(ke));
 			stop = 2;
 		} else {
 			chains_from_committed(b, c);
 		}
+		for (int i = 0; i < c->cnt; i++)
+			c->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+		if (coop) {
+			rd_kafka_error_t *ae = rd_kafka_incremental_assign(rk, c);
+			if (ae) {
+				gx_log(GX_LOG_ERROR, "assign_failed", "error=\"%s\"",
+				       rd_kafka_error_string(ae));
+				rd_kafka_error_destroy(ae);
+			}
+		} else {
+			rd_kafka_assign(rk, c);
+		}
 		rd_kafka_topic_partition_list_destroy(c);
-		rd_kafka_assign(rk, parts);
-	} else {
+	} else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
 		/* Finish what was read from these partitions before they go:
-		 * commit if we still own them, abort if they were lost. */
+		 * commit while we still own them; abort if they were lost (they
+		 * may belong to another instance already). */
+		int lost = rd_kafka_assignment_lost(rk);
+		revoking_all = !coop;
 		if (b->in_txn) {
-			if (rd_kafka_assignment_lost(rk))
+			if (lost)
 				abort_txn(b);
 			else
 				commit_txn(b);
 		}
-		gx_log(GX_LOG_INFO, "partitions_revoked", "count=%d", parts->cnt);
+		revoking_all = 0;
+		gx_log(GX_LOG_INFO, "partitions_revoked", "count=%d lost=%d", parts->cnt,
+		       lost);
+		if (coop) {
+			rd_kafka_error_t *ue = rd_kafka_incremental_unassign(rk, parts);
+			if (ue) {
+				gx_log(GX_LOG_ERROR, "unassign_failed", "error=\"%s\"",
+				       rd_kafka_error_string(ue));
+				rd_kafka_error_destroy(ue);
+			}
+		} else {
+			rd_kafka_assign(rk, NULL);
+		}
+	} else {
+		/* A rebalance error: librdkafka asks for assign(NULL) to get
+		 * back in step; what was read is not ours to commit. */
+		gx_log(GX_LOG_WARN, "rebalance_failed", "error=\"%s\"", rd_kafka_err2str(err));
+		revoking_all = 1;
+		if (b->in_txn)
+			abort_txn(b);
+		revoking_all = 0;
 		rd_kafka_assign(rk, NULL);
 	}
 }
 
-static gx_err_t setup_kafka(struct broker *b, char *err, size_t errsz)
+/*
+ * What bounds the broker's memory, whatever the consumer agencies do. It
+ * writes deliveries to Kafka and never waits for their readers, so a slow
+ * or absent agency costs it nothing. What it holds from Kafka is
+ *   - the producer queue: at most queue.buffering.max.kbytes (32 MiB) or
+ *     queue.buffering.max.messages (100,000) not yet acknowledged; when it
+ *     is full the broker waits for Kafka, the queue does not grow;
+ *   - the consumer's prefetch: queued.max.messages.kbytes (16 MiB; for the
+ *     group consumer one queue for all partitions), overshot by at most one
+ *     fetch response, fetch.max.bytes (8 MiB);
+ * plus its state: catalogue, grants, a decision chain per ingest partition.
+ * kafka.* settings override these defaults (gx_conf_kafka_get).
+ */
+static const char *const producer_memory[] = {
+    "queue.buffering.max.kbytes", "32768",
+    "queue.buffering.max.messages", "100000", NULL};
+static const char *const consumer_memory[] = {
+    "queued.max.messages.kbytes", "16384",
+    "fetch.max.bytes", "8388608",
+    /* Not memory: the partitions of an instance that died move to the
+     * others after 10 s, not librdkafka's 45 s. */
+    "session.timeout.ms", "10000", NULL};
+
+/* Apply the defaults of kv the operator did not set as kafka.*. */
+static gx_err_t memory_defaults(const gx_conf_t *conf, rd_kafka_conf_t *kc,
+				const char *const *kv, char *err, size_t errsz)
+{
+	char kerr[512];
+	for (size_t i = 0; kv[i]; i += 2)
+		if (!gx_conf_kafka_get(conf, kv[i]) &&
+		    rd_kafka_conf_set(kc, kv[i], kv[i + 1], kerr, sizeof(kerr)) !=
+			RD_KAFKA_CONF_OK)
+			return gx_seterr(err, errsz, GX_ERR_CONFIG, "kafka: %s", kerr);
+	return GX_OK;
+}
+
+/* Create the transactional producer and initialise its transactions, which
+ * fences any earlier producer with this transactional id and aborts what it
+ * left open. Retriable failures are retried for up to TXN_RETRY_MS. */
+static gx_err_t producer_new(struct broker *b, char *err, size_t errsz)
 {
 	char kerr[512];
 	rd_kafka_conf_t *kc;
@@ -944,18 +1180,96 @@ static gx_err_t setup_kafka(struct broker *b, char *err, size_t errsz)
 				      "compression.type", "lz4", NULL};
 	if (gx_kafka_conf(b->conf, b->bc->brokers, pextra, &kc, err, errsz))
 		return GX_ERR_CONFIG;
+	if (memory_defaults(b->conf, kc, producer_memory, err, errsz)) {
+		rd_kafka_conf_destroy(kc);
+		return GX_ERR_CONFIG;
+	}
 	b->producer = rd_kafka_new(RD_KAFKA_PRODUCER, kc, kerr, sizeof(kerr));
 	if (!b->producer) {
 		rd_kafka_conf_destroy(kc);
 		return gx_seterr(err, errsz, GX_ERR_KAFKA, "producer: %s", kerr);
 	}
-	rd_kafka_error_t *e = rd_kafka_init_transactions(b->producer, 60000);
-	if (e) {
+	int64_t t0 = gx_mono_ms();
+	rd_kafka_error_t *e;
+	while ((e = rd_kafka_init_transactions(b->producer, 30000))) {
+		if (txn_retry(b, e, "init", t0))
+			continue;
 		gx_seterr(err, errsz, GX_ERR_KAFKA, "init transactions: %s",
 			  rd_kafka_error_string(e));
 		rd_kafka_error_destroy(e);
+		rd_kafka_destroy(b->producer);
+		b->producer = NULL;
 		return GX_ERR_KAFKA;
 	}
+	return GX_OK;
+}
+
+/*
+ * Replace the producer after a fatal error: librdkafka has no way back for
+ * the instance, but a new one with the same transactional id can carry on -
+ * its init_transactions bumps the epoch (the old producer can write nothing
+ * more) and aborts what the old one left open - and the consumer is rewound
+ * to what was committed. Not when the producer was fenced by another live
+ * instance with the same broker.transactional.id, or refused by Kafka's
+ * authorisation: a new producer would fence that instance in turn (two
+ * brokers taking turns) or be refused again, so the broker stops with exit
+ * status 3 for its supervisor and operator; nor more than MAX_REBUILDS times
+ * in REBUILD_WINDOW_MS. Returns 0, or -1 with stop set.
+ */
+static int rebuild_producer(struct broker *b, const char *step)
+{
+	static int64_t window_start;
+	static int rebuilds;
+	char fe[512], err[1024];
+	rd_kafka_resp_err_t code = rd_kafka_fatal_error(b->producer, fe, sizeof(fe));
+	b->in_txn = 0;
+	b->txn_failed = 0;
+	if (code == RD_KAFKA_RESP_ERR__FENCED ||
+	    code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+	    code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH ||
+	    code == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
+	    code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+		gx_log(GX_LOG_ERROR, "producer_unusable",
+		       "step=%s error=\"%s\" transactional_id=%s action=exit "
+		       "note=\"another instance with this transactional id, or "
+		       "no authorisation: not rebuilt\"",
+		       step, fe, b->bc->txn_id);
+		stop = 2;
+		return -1;
+	}
+	int64_t now = gx_mono_ms();
+	if (!window_start || now - window_start > REBUILD_WINDOW_MS) {
+		window_start = now;
+		rebuilds = 0;
+	}
+	if (++rebuilds > MAX_REBUILDS) {
+		gx_log(GX_LOG_ERROR, "producer_unusable",
+		       "step=%s error=\"%s\" rebuilds=%d action=exit", step,
+		       code ? fe : "not fatal", rebuilds - 1);
+		stop = 2;
+		return -1;
+	}
+	gx_log(GX_LOG_WARN, "producer_rebuild", "step=%s error=\"%s\"", step,
+	       code ? fe : "not fatal");
+	rd_kafka_purge(b->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	rd_kafka_destroy(b->producer);
+	b->producer = NULL;
+	if (producer_new(b, err, sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "producer_unusable", "step=%s error=\"%s\" action=exit",
+		       step, err);
+		stop = 2;
+		return -1;
+	}
+	return rewind_to_committed(b);
+}
+
+static gx_err_t setup_kafka(struct broker *b, char *err, size_t errsz)
+{
+	char kerr[512];
+	rd_kafka_conf_t *kc;
+	gx_err_t ge = producer_new(b, err, errsz);
+	if (ge)
+		return ge;
 	const char *const cextra[] = {"group.id", b->bc->group,
 				      "enable.auto.commit", "false",
 				      "isolation.level", "read_committed",
@@ -967,6 +1281,10 @@ static gx_err_t setup_kafka(struct broker *b, char *err, size_t errsz)
 				      NULL};
 	if (gx_kafka_conf(b->conf, b->bc->brokers, cextra, &kc, err, errsz))
 		return GX_ERR_CONFIG;
+	if (memory_defaults(b->conf, kc, consumer_memory, err, errsz)) {
+		rd_kafka_conf_destroy(kc);
+		return GX_ERR_CONFIG;
+	}
 	rd_kafka_conf_set_opaque(kc, b);
 	rd_kafka_conf_set_rebalance_cb(kc, rebalance_cb);
 	b->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, kc, kerr, sizeof(kerr));
@@ -1183,9 +1501,15 @@ int main(int argc, char **argv)
 					gx_log(GX_LOG_WARN, "consume_error", "error=\"%s\"",
 					       rd_kafka_message_errstr(m));
 			} else {
-				if (begin_txn(&b)) {
+				int bt = begin_txn(&b);
+				if (bt) {
+					/* -1: stopping; 1: the producer was
+					 * rebuilt and the consumer rewound, so
+					 * m is read again. */
 					rd_kafka_message_destroy(m);
-					break;
+					if (bt < 0)
+						break;
+					continue;
 				}
 				process(&b, m);
 				b.txn_records++;

@@ -328,6 +328,7 @@ gx_err_t gx_approvals_apply(gx_approvals_t *ap, const void *value, size_t len,
 			goto out;
 		}
 		g->expired_noted = 1;
+		g->expire_read = 1;
 	} else {
 		err = gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				"approvals offset %lld: unknown event type '%s'",

@@ -57,7 +57,9 @@ typedef struct gx_grant {
 	int64_t revoked_at_ms;
 	char *revoked_by;
 	char *revoke_reason;
-	int expired_noted;	/* an expire event was recorded */
+	int expired_noted;	/* an expire event was recorded (or is being
+				 * written by this broker) */
+	int expire_read;	/* an expire event was read from the log */
 	int64_t offset;		/* approvals offset of the approve event */
 } gx_grant_t;
 
