@@ -9,6 +9,7 @@
 
 #include "gx.h"
 #include "gx_kafka.h"
+#include "gx_tls.h"
 
 char *gx_topic(const char *prefix, const char *kind)
 {
@@ -70,11 +71,21 @@ gx_err_t gx_kafka_conf(const gx_conf_t *conf, const char *brokers,
 	if (brokers && rd_kafka_conf_set(kc, "bootstrap.servers", brokers, err,
 					 sizeof(err)) != RD_KAFKA_CONF_OK)
 		goto fail;
-	for (size_t i = 0; conf && i < conf->nkafka; i++)
+	for (size_t i = 0; conf && i < conf->nkafka; i++) {
+		/* Issue 8: a TLS key or client certificate others may read
+		 * is refused before any connection is made (gx_tls.h). */
+		if (gx_tls_check_kafka_file(conf->kafka[i].key,
+					    conf->kafka[i].value, err,
+					    sizeof(err))) {
+			rd_kafka_conf_destroy(kc);
+			return gx_seterr(errstr, errstr_size, GX_ERR_CONFIG,
+					 "kafka.%s", err);
+		}
 		if (rd_kafka_conf_set(kc, conf->kafka[i].key,
 				      conf->kafka[i].value, err,
 				      sizeof(err)) != RD_KAFKA_CONF_OK)
 			goto fail;
+	}
 	for (size_t i = 0; extra && extra[i]; i += 2)
 		if (rd_kafka_conf_set(kc, extra[i], extra[i + 1], err,
 				      sizeof(err)) != RD_KAFKA_CONF_OK)
