@@ -819,6 +819,8 @@ static int cmd_setup(struct ctl *x, int argc, char **argv)
 	    {"catalog", 1, cfg_compact},     {"schemas", 1, cfg_compact},
 	    {"approvals", 1, cfg_append_only}, {"decisions", 0, cfg_forever},
 	    {"seals", 0, cfg_forever},       {"rejected", 0, NULL},
+	    /* Agencies and their roles (govexctl agency, issue 8). */
+	    {"agencies", 1, cfg_append_only},
 	    /* The adapters' exactly-once positions and collect-once digests. */
 	    {"adapter.positions", 1, cfg_compact},
 	    {"adapter.digests", 1, cfg_compact},

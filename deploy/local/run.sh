@@ -31,11 +31,31 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-echo "== starting Kafka on 127.0.0.1:$PORT (data in $run/kafka)"
-BS=$(deploy/local/kafka.sh start --port "$PORT" --dir "$run/kafka")
+# mTLS (issue 8) unless GOVEX_RUN_TLS=0: the TLS CA and the certificates of
+# the Kafka node and the exchange's admin (offline, first run only), Kafka
+# with --ssl, every program with its own agency's certificate (-c FILE).
+PKI=$run/pki
+SSL=()
+if [ "${GOVEX_RUN_TLS:-1}" != 0 ]; then
+    if [ ! -f "$PKI/ca.crt" ]; then
+        echo "== the exchange's TLS CA and the Kafka node's and admin's certificates ($PKI)"
+        "$O/govexctl" agency ca-init --pki "$PKI"
+        "$O/govexctl" agency add govex-kafka --role kafka --pki "$PKI" >/dev/null
+        "$O/govexctl" agency add govex-admin --role admin --pki "$PKI" >/dev/null
+    fi
+    SSL=(--ssl "$PKI")
+    source deploy/local/kafka-ssl.sh
+    for a in govex-admin govex-broker SX-GA SX-MZ; do
+        kafka_ssl_client_conf "$PKI" "$a" >"$run/$a.conf"
+    done
+fi
+as() { [ ${#SSL[@]} = 0 ] || echo "-c $run/$1.conf"; } # (paths without spaces)
+
+echo "== starting Kafka on 127.0.0.1:$PORT (data in $run/kafka${SSL:+, mutual TLS})"
+BS=$(deploy/local/kafka.sh start --port "$PORT" --dir "$run/kafka" "${SSL[@]}")
 K=$run/keys
 SEAL=(-o "seal.root=$K/root.crt" -o "seal.keyring=$K/keyring.jsonl")
-ctl() { "$O/govexctl" -b "$BS" "${SEAL[@]}" "$@"; }
+ctl() { "$O/govexctl" -b "$BS" $(as govex-admin) "${SEAL[@]}" "$@"; }
 
 echo "== creating topics"
 ctl setup
@@ -50,8 +70,15 @@ fi
 [ -d "$K/SX-GA" ] || ctl keys new --agency SX-GA >/dev/null
 [ -f "$run/subject.secret" ] || ctl secret new "$run/subject.secret"
 [ -f "$run/exchange.key" ] || ctl key new "$run/exchange.key"
+if [ ${#SSL[@]} != 0 ]; then
+    echo "== agencies and their Kafka ACLs (govexctl agency add, acl sync)"
+    for a in SX-GA:provider SX-MZ:consumer govex-broker:broker; do
+        [ -f "$PKI/${a%%:*}.crt" ] || ctl agency add "${a%%:*}" --role "${a#*:}" --pki "$PKI"
+    done
+    ctl acl sync | tail -n 1
+fi
 echo "== starting govex-broker (log: $run/broker.log)"
-"$O/govex-broker" -b "$BS" -o broker.subject.secret.file="$run/subject.secret" \
+"$O/govex-broker" -b "$BS" $(as govex-broker) -o broker.subject.secret.file="$run/subject.secret" \
     -o broker.checkpoint.key.file="$run/exchange.key" "${SEAL[@]}" \
     2>"$run/broker.log" &
 pids+=($!)
@@ -64,7 +91,7 @@ ctl request --consumer SX-MZ --item 140000-GA-RK-0001 \
 ctl grants
 
 echo "== SX-GA (public security) publishes deploy/sample/population.csv (log: $run/adapter.log)"
-"$O/govex-adapter" -b "$BS" --provider SX-GA --item 140000-GA-RK-0001 \
+"$O/govex-adapter" -b "$BS" $(as SX-GA) --provider SX-GA --item 140000-GA-RK-0001 \
     "${SEAL[@]}" -o "seal.keys.dir=$K" \
     --csv deploy/sample/population.csv 2>"$run/adapter.log" &
 pids+=($!)
@@ -72,9 +99,9 @@ wait "${pids[-1]}" || echo "govex-adapter failed: see $run/adapter.log"
 sleep 2
 
 echo "== SX-MZ checks the seals of what it received (govexctl verify)"
-ctl verify --consumer SX-MZ || true
+"$O/govexctl" -b "$BS" $(as SX-MZ) "${SEAL[@]}" verify --consumer SX-MZ || true
 
 echo "== records released to SX-MZ (Ctrl-C to stop)"
-ctl consume --consumer SX-MZ --json --group "govex-run-$$" &
+"$O/govexctl" -b "$BS" $(as SX-MZ) consume --consumer SX-MZ --json --group "SX-MZ.run-$$" &
 pids+=($!)
 wait "${pids[-1]}" || true

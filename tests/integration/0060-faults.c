@@ -6,8 +6,9 @@
  * release decision on <prefix>.decisions.
  *
  *   kill_broker_200k      SIGKILL the broker at five random moments of a
- *                         200,000-record run, restarting it each time; the
- *                         same run without faults first, for the time
+ *                         200,000-record run, restarting it each time
+ *                         (GOVEX_FAULTS_BASELINE=1: the same run without
+ *                         faults first, for the time)
  *   two_brokers_one_stops two instances, one stopped for good halfway
  *   cluster_node_killed   a three-node cluster (kafka.sh start --nodes 3),
  *                         one node SIGKILLed during the run and restarted
@@ -506,15 +507,26 @@ Test(faults, kill_broker_200k, .timeout = 900)
 	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	printf("0060 kill_broker_200k: seed %u\n", seed);
 	char *csv = sample_csv("fk", N_KILL, 60);
-	double base = kill_run("fkbase", ITEM, csv, 0, seed);
-	printf("0060 kill_broker_200k: without faults: %ld records in %.1f s\n", N_KILL, base);
-	fflush(stdout);
+	/* The same run without faults, for the time it takes, only when
+	 * asked (GOVEX_FAULTS_BASELINE=1): it adds about a minute to the
+	 * suite and asserts nothing new. */
+	double base = -1;
+	if (getenv("GOVEX_FAULTS_BASELINE") && *getenv("GOVEX_FAULTS_BASELINE") == '1') {
+		base = kill_run("fkbase", ITEM, csv, 0, seed);
+		printf("0060 kill_broker_200k: without faults: %ld records in %.1f s\n",
+		       N_KILL, base);
+		fflush(stdout);
+	}
 	double faulty = kill_run("fk", ITEM, csv, 5, seed);
 	struct figures f = {0};
 	verify("fk", N_KILL, granted, "kill_broker_200k", &f);
 	printf("0060 kill_broker_200k: records in %ld, delivered %ld, duplicates %ld, "
-	       "missing %ld (SX-MZ); %.1f s with five SIGKILLs, %.1f s without faults\n",
-	       f.in, f.delivered, f.duplicates, f.missing, faulty, base);
+	       "missing %ld (SX-MZ); %.1f s with five SIGKILLs",
+	       f.in, f.delivered, f.duplicates, f.missing, faulty);
+	if (base >= 0)
+		printf(", %.1f s without faults\n", base);
+	else
+		printf(" (GOVEX_FAULTS_BASELINE=1 times the run without faults too)\n");
 	fflush(stdout);
 	/* The broker's own stamps on every decision chain: replay whole. */
 	char pub[600];
@@ -591,7 +603,7 @@ Test(faults, cluster_node_killed, .timeout = 420, .fini = kafka_fini)
 Test(faults, kafka_down_20s, .timeout = 420, .fini = kafka_fini)
 {
 	const char *P = "fkd", *ITEM = "POP-FKD";
-	const long N = 60000;
+	const long N = 30000;
 	snprintf(own_kafka, sizeof(own_kafka), "%s", it_path("kafka-down"));
 	char port[16];
 	snprintf(port, sizeof(port), "%s", kafka_sh("free-port"));
