@@ -22,6 +22,7 @@ if [ "$what" = all ]; then
         [ -x "$b" ] || continue
         echo "-- $b"; "$b" --quick || status=1
     done
+    echo "-- bench/macro/run.sh --quick"; bench/macro/run.sh --build "$O" --quick || status=1
 fi
 [ "$what" = unit ] && exit $status
 
