@@ -699,9 +699,7 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 			    json_integer(gx_approvals_offset(b->ap)));
 	json_object_set_new(msg, "decisions", decisions);
 	char hash[GX_HASH_HEX];
-	gx_decision_hash(c->head, msg, hash);
-	json_object_set_new(msg, "hash", json_string(hash));
-	char *v = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
+	char *v = gx_decision_text(c->head, msg, hash);
 	json_decref(msg);
 	rd_kafka_resp_err_t e;
 	/* A full queue (Kafka slow or away) is waited out, as for the

@@ -33,16 +33,52 @@ void gx_decision_hash(const char *prev, json_t *msg, char out[GX_HASH_HEX])
 	json_object_del(copy, "hash");
 	char *canon = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(copy);
+	if (!canon)
+		abort(); /* allocation failure */
+	gx_decision_hash_canon(prev, canon, strlen(canon), out);
+	free(canon);
+}
+
+char *gx_decision_text(const char *prev, json_t *msg, char out[GX_HASH_HEX])
+{
+	char *canon = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!canon)
+		abort(); /* allocation failure */
+	size_t clen = strlen(canon);
+	gx_decision_hash_canon(prev, canon, clen, out);
+	/* "hash" sorts between "decisions" and "ingest"; a string value cannot
+	 * hold the text below unescaped, so its first match is the member. */
+	static const char at_key[] = ",\"ingest\":";
+	char *split = json_object_get(msg, "hash") ? NULL : strstr(canon, at_key);
+	if (!split) {
+		free(canon);
+		json_object_set_new(msg, "hash", json_string(out));
+		char *v = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!v)
+			abort();
+		return v;
+	}
+	size_t pre = (size_t)(split - canon);
+	char *v = gx_malloc(clen + 16 + GX_HASH_HEX);
+	memcpy(v, canon, pre);
+	int k = sprintf(v + pre, ",\"hash\":\"%s\"", out);
+	memcpy(v + pre + (size_t)k, split, clen - pre + 1);
+	free(canon);
+	return v;
+}
+
+void gx_decision_hash_canon(const char *prev, const char *canon, size_t len,
+			    char out[GX_HASH_HEX])
+{
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!ctx || !canon || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
 		abort(); /* allocation failure or OpenSSL without SHA-256 */
 	EVP_DigestUpdate(ctx, prev, strlen(prev));
-	EVP_DigestUpdate(ctx, canon, strlen(canon));
+	EVP_DigestUpdate(ctx, canon, len);
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
-	free(canon);
 	hex(md, 32, out);
 }
 

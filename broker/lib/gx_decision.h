@@ -41,6 +41,17 @@
 /* SHA-256 of prev (hex) and the canonical form of msg without "hash";
  * out is 64 hex characters and a NUL. */
 void gx_decision_hash(const char *prev, json_t *msg, char out[GX_HASH_HEX]);
+/* The same over the canonical form already made (json_dumps with
+ * JSON_COMPACT | JSON_SORT_KEYS of the message without "hash"). */
+void gx_decision_hash_canon(const char *prev, const char *canon, size_t len,
+			    char out[GX_HASH_HEX]);
+/*
+ * The message as written: msg (which has no "hash" yet) with its hash
+ * chained to prev, as JSON_COMPACT | JSON_SORT_KEYS text (a malloc'd string;
+ * the hash also in out). Equal to setting "hash" and dumping, with one dump
+ * instead of three.
+ */
+char *gx_decision_text(const char *prev, json_t *msg, char out[GX_HASH_HEX]);
 
 /* Parse "SEQ HASH" (committed offset metadata) into a chain head. */
 gx_err_t gx_chain_head_parse(const char *s, size_t len, int64_t *seq,

@@ -31,6 +31,41 @@ Test(decision, hash_is_canonical_and_covers_every_field)
 	json_decref(b);
 }
 
+/* What the broker writes (one dump, the hash spliced in) is exactly the
+ * message with its hash dumped canonically, and replay's hash agrees. */
+Test(decision, written_text_equals_the_canonical_dump_with_its_hash)
+{
+	const char *msgs[] = {
+	    /* as the broker makes them, with a purpose that mimics a key */
+	    "{\"chain\":\"population/0\",\"seq\":3,\"prev\":\"ab\","
+	    "\"record_id\":\"r\",\"subject\":\"s\",\"library\":\"population\","
+	    "\"item\":\"I\",\"provider\":\"P\",\"ingest\":\"t/0/5\",\"at\":1,"
+	    "\"catalog_offset\":2,\"approvals_offset\":3,\"decisions\":[{"
+	    "\"consumer\":\"C\",\"purpose\":\",\\\"ingest\\\":\\\"x\","
+	    "\"released\":[\"name\"]}]}",
+	    /* no "ingest" member at all */
+	    "{\"chain\":\"c\",\"seq\":1,\"decisions\":[]}",
+	};
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		json_error_t jerr;
+		json_t *m = json_loads(msgs[i], 0, &jerr);
+		cr_assert_not_null(m, "%s", jerr.text);
+		char h1[GX_HASH_HEX], h2[GX_HASH_HEX];
+		gx_decision_hash("prev", m, h1);
+		char *text = gx_decision_text("prev", m, h2);
+		cr_expect_str_eq(h1, h2);
+		json_t *back = json_loads(text, 0, &jerr);
+		cr_assert_not_null(back, "not JSON: %s", text);
+		json_object_set_new(m, "hash", json_string(h1));
+		char *want = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+		cr_expect_str_eq(text, want);
+		free(want);
+		free(text);
+		json_decref(back);
+		json_decref(m);
+	}
+}
+
 Test(decision, chain_head_metadata_round_trip)
 {
 	char h[GX_HASH_HEX];
