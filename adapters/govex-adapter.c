@@ -196,7 +196,6 @@ struct adapter {
 	gx_sealkey_t *key;		/* the provider's current sealing key */
 	gx_sealer_t *sealer;
 	size_t seal_max;
-	long seals;			/* seals written in the open transaction */
 	char *id;
 	unsigned char secret[GX_SECRET_MAX];
 	size_t secretlen;
@@ -503,7 +502,7 @@ static void on_sealed_record(void *opaque, const void *key, size_t klen,
 		    RD_KAFKA_V_HEADER(GX_AGENCY_HEADER, agency,
 				      (ssize_t)strlen(agency)),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-		if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+		if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stop) {
 			rd_kafka_poll(a->rk, 100);
 			continue;
 		}
@@ -523,7 +522,6 @@ static void on_seal(void *opaque, const gx_seal_t *seal, const char *json)
 	struct adapter *a = opaque;
 	produce(a, a->seal_topic, seal->provider, strlen(seal->provider), json,
 		strlen(json));
-	a->seals++;
 	gx_log(GX_LOG_DEBUG, "batch_sealed", "batch=%s records=%u key_id=%s",
 	       seal->batch_id, seal->count, seal->key_id);
 }
@@ -557,6 +555,20 @@ static void seal_batch(struct adapter *a)
 			       "key_id=%s error=%s", kid,
 			       gx_log_quote(err, q, sizeof(q)));
 		}
+	}
+	/* Never seal with a key the broker would refuse now (taken out of
+	 * the keyring, past its grace, its certificate expired): the
+	 * transaction fails and its rows are read again, rather than being
+	 * committed, refused downstream and then skipped as unchanged. */
+	const gx_cert_t *cert;
+	if (gx_keyring_select(gx_sealcheck_keyring(a->sc_keys), a->ac->provider,
+			      gx_sealkey_key_id(a->key), gx_now_ms(), &cert, err,
+			      sizeof(err))) {
+		gx_log(GX_LOG_ERROR, "seal_key_not_valid", "key_id=%s error=%s",
+		       gx_sealkey_key_id(a->key), gx_log_quote(err, q, sizeof(q)));
+		gx_sealer_discard(a->sealer);
+		a->txn_failed = 1;
+		return;
 	}
 	if (gx_sealer_close(a->sealer, a->lib->ingest_fp, on_sealed_record,
 			    on_seal, a, err, sizeof(err))) {

@@ -572,10 +572,11 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 	size_t hlen;
 	if (!rd_kafka_message_headers(m, &hdrs) &&
 	    !rd_kafka_header_get_last(hdrs, GX_AGENCY_HEADER, &hv, &hlen) &&
-	    (hlen != strlen(env.provider) || memcmp(hv, env.provider, hlen))) {
+	    (!hv || hlen != strlen(env.provider) ||
+	     memcmp(hv, env.provider, hlen))) {
 		char q[80];
-		snprintf(q, sizeof(q), "%.*s", (int)(hlen < 64 ? hlen : 64),
-			 (const char *)hv);
+		snprintf(q, sizeof(q), "%.*s", hv ? (int)(hlen < 64 ? hlen : 64) : 0,
+			 hv ? (const char *)hv : "");
 		snprintf(err, sizeof(err),
 			 "written by agency %s but sealed by %s", q,
 			 env.provider);

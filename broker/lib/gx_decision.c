@@ -41,6 +41,7 @@ void gx_decision_hash(const char *prev, json_t *msg, char out[GX_HASH_HEX])
 
 char *gx_decision_text(const char *prev, json_t *msg, char out[GX_HASH_HEX])
 {
+	json_object_del(msg, "hash"); /* hashed without it, as replay does */
 	char *canon = json_dumps(msg, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!canon)
 		abort(); /* allocation failure */
@@ -49,7 +50,7 @@ char *gx_decision_text(const char *prev, json_t *msg, char out[GX_HASH_HEX])
 	/* "hash" sorts between "decisions" and "ingest"; a string value cannot
 	 * hold the text below unescaped, so its first match is the member. */
 	static const char at_key[] = ",\"ingest\":";
-	char *split = json_object_get(msg, "hash") ? NULL : strstr(canon, at_key);
+	char *split = strstr(canon, at_key);
 	if (!split) {
 		free(canon);
 		json_object_set_new(msg, "hash", json_string(out));

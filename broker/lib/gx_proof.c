@@ -125,10 +125,12 @@ gx_err_t gx_sealcheck_reload(gx_sealcheck_t *v, char *errstr,
 			    size_t errstr_size)
 {
 	struct stat st;
-	if (!stat(v->keyring_path, &st) && st.st_ino == v->st.st_ino &&
-	    st.st_size == v->st.st_size &&
+	if (!stat(v->keyring_path, &st) && st.st_dev == v->st.st_dev &&
+	    st.st_ino == v->st.st_ino && st.st_size == v->st.st_size &&
 	    st.st_mtim.tv_sec == v->st.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == v->st.st_mtim.tv_nsec)
+	    st.st_mtim.tv_nsec == v->st.st_mtim.tv_nsec &&
+	    st.st_ctim.tv_sec == v->st.st_ctim.tv_sec &&
+	    st.st_ctim.tv_nsec == v->st.st_ctim.tv_nsec)
 		return GX_OK;
 	gx_keyring_t *kr;
 	gx_err_t err = keyring_read(v, &kr, &st, errstr, errstr_size);
@@ -332,7 +334,10 @@ static gx_err_t check_sealed(gx_sealcheck_t *v, const struct wire_proof *w,
 				 "seal of batch %.40s: %s", w->batch_id, why);
 	}
 	int reseal = seal->reseal_of[0] != '\0';
-	if (strcmp(seal->provider, provider) && !(allow_reseal && reseal)) {
+	/* Another agency's seal counts only as a re-seal of this very batch,
+	 * and only where the caller accepts re-seals. */
+	if (strcmp(seal->provider, provider) &&
+	    !(allow_reseal && reseal && !strcmp(seal->reseal_of, w->batch_id))) {
 		*reason = "seal_provider_mismatch";
 		return gx_seterr(errstr, errstr_size, GX_ERR_DENIED,
 				 "record claims provider %.64s but its batch "
@@ -377,6 +382,11 @@ gx_err_t gx_ingest_verify(gx_sealcheck_t *v, const gx_library_t *lib,
 		return AVRO_FAIL("seal");
 	if ((err = read_tail(&sp, &w, errstr, errstr_size)))
 		return err;
+	if (!w.seal_len && !w.secret_len) {
+		*reason = "seal_missing";
+		return gx_seterr(errstr, errstr_size, GX_ERR_DENIED,
+				 "the record carries no seal");
+	}
 	if (w.secret_len != GX_SECRET_LEN)
 		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				 "seal secret has %zu bytes, not %d",
