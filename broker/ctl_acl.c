@@ -234,6 +234,11 @@ static int agency_add(struct ctl *x, int argc, char **argv)
 	if (super && no_cert)
 		return fail_usage(x, "--no-cert: an %s principal has nothing "
 				  "but its certificate", role);
+	/* The super users' names: an agency must never hold one, or its
+	 * certificate would be a Kafka super user's. */
+	if (!super && (!strcmp(code, "govex-admin") || !strcmp(code, "govex-kafka")))
+		return fail_usage(x, "%s is reserved for the exchange's Kafka "
+				  "super users (--role admin or kafka)", code);
 	if ((rc = ctl_configure(x)))
 		return rc;
 

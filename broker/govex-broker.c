@@ -158,6 +158,8 @@ struct broker {
 	int running;		/* past start-up catch-up */
 	int in_txn;
 	int txn_failed;		/* a produce in this transaction failed */
+	int topics_retry;	/* check delivery topics again (catalogue
+				 * changed, a transaction was discarded) */
 	long txn_records;
 	int64_t txn_started;
 	/* counters */
@@ -200,6 +202,15 @@ static void chains_from_committed(struct broker *b,
 		struct chain *c = chain_get(b, p->topic, p->partition);
 		if (gx_chain_head_parse(p->metadata, p->metadata_size, &c->seq,
 					c->head)) {
+			if (p->offset >= 0) {
+				/* Committed by something else (a reset, another
+				 * tool): restarting at genesis would fork the
+				 * chain unnoticed. */
+				gx_log(GX_LOG_ERROR, "chain_head_missing",
+				       "topic=%s partition=%d offset=%lld action=stop",
+				       p->topic, p->partition, (long long)p->offset);
+				stop = 2;
+			}
 			c->seq = 0;
 			memcpy(c->head, GX_CHAIN_GENESIS, GX_HASH_HEX);
 		}
@@ -400,6 +411,7 @@ static int on_catalog(void *opaque, const rd_kafka_message_t *m)
 			gx_metric_set(b->m_period, gx_period_seconds(it->update_period), key);
 		gx_log(GX_LOG_DEBUG, "catalog_item", "item=%s offset=%lld", key,
 		       (long long)m->offset);
+		b->topics_retry = 1; /* a grant's item may have arrived */
 	}
 	free(key);
 	return 0;
@@ -727,6 +739,21 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 static int fatal_txn(rd_kafka_error_t *e, const char *what);
 static int rebuild_producer(struct broker *b, const char *step);
 
+/* The open transaction is gone (aborted, or its producer replaced): count
+ * it, and let expire events written in it be written again (note_expiries)
+ * unless the log has them already. */
+static void txn_discarded(struct broker *b)
+{
+	b->txn_aborts++;
+	gx_counter_inc(b->c_aborts);
+	size_t it = 0;
+	const gx_grant_t *g;
+	while ((g = gx_approvals_next_grant(b->ap, &it)))
+		if (g->expired_noted && !g->expire_read)
+			((gx_grant_t *)g)->expired_noted = 0;
+	b->topics_retry = 1; /* a missing delivery topic may be why */
+}
+
 /* Open a transaction if none is open. Returns 0 when one is open; 1 when
  * one is open but only after the producer was rebuilt and the consumer
  * rewound to its committed offsets (a message in hand must be dropped: it
@@ -735,6 +762,8 @@ static int begin_txn(struct broker *b)
 {
 	if (b->in_txn)
 		return 0;
+	if (!b->producer || stop == 2)
+		return -1; /* a failed rebuild: stopping */
 	int rebuilt = 0;
 	rd_kafka_error_t *e;
 	while ((e = rd_kafka_begin_transaction(b->producer))) {
@@ -890,7 +919,10 @@ static int rewind_to_committed(struct broker *b)
 		       "error=\"%s\" waited_ms=%lld action=retry", rd_kafka_err2str(ke),
 		       (long long)(gx_mono_ms() - t0));
 		if (stop) {
+			/* Not rewound: the exit must not commit these
+			 * positions and chain heads (main's stop == 2 path). */
 			rd_kafka_topic_partition_list_destroy(parts);
+			stop = 2;
 			return -1;
 		}
 		txn_pause(b, 1000);
@@ -972,15 +1004,7 @@ static int abort_txn(struct broker *b)
 	rd_kafka_error_t *e;
 	b->in_txn = 0;
 	b->txn_failed = 0;
-	b->txn_aborts++;
-	gx_counter_inc(b->c_aborts);
-	/* expire events written in this transaction are gone: write them
-	 * again in the next (note_expiries) unless the log has them. */
-	size_t it = 0;
-	const gx_grant_t *g;
-	while ((g = gx_approvals_next_grant(b->ap, &it)))
-		if (g->expired_noted && !g->expire_read)
-			((gx_grant_t *)g)->expired_noted = 0;
+	txn_discarded(b);
 	/* -1: the transaction's remaining time, as librdkafka recommends. */
 	while ((e = rd_kafka_abort_transaction(b->producer, -1)))
 		if (!txn_retry(b, e, "abort", t0)) {
@@ -1221,6 +1245,8 @@ static int rebuild_producer(struct broker *b, const char *step)
 	static int rebuilds;
 	char fe[512], err[1024];
 	rd_kafka_resp_err_t code = rd_kafka_fatal_error(b->producer, fe, sizeof(fe));
+	if (b->in_txn)
+		txn_discarded(b);
 	b->in_txn = 0;
 	b->txn_failed = 0;
 	if (code == RD_KAFKA_RESP_ERR__FENCED ||
@@ -1486,10 +1512,13 @@ int main(int argc, char **argv)
 		if (gx_state_reader_poll(b.cat_reader, on_catalog, &b, 0, err, sizeof(err)) ||
 		    gx_state_reader_poll(b.ap_reader, on_approval, &b, 0, err, sizeof(err)))
 			gx_log(GX_LOG_WARN, "state_read_failed", "error=\"%s\"", err);
-		if (gx_approvals_grant_count(b.ap) != grants_before) {
+		if (gx_approvals_grant_count(b.ap) != grants_before || b.topics_retry) {
 			/* Close the open transaction first: topic creation can take
 			 * a while and must not hold the transaction open. */
+			b.topics_retry = 0;
 			commit_txn(&b);
+			if (stop || !b.producer)
+				break;
 			ensure_delivery_topics(&b);
 		}
 
@@ -1515,6 +1544,8 @@ int main(int argc, char **argv)
 			}
 			rd_kafka_message_destroy(m);
 		}
+		if (stop == 2 || !b.producer)
+			break; /* a producer that could not be rebuilt */
 		rd_kafka_poll(b.producer, 0);
 		if (gx_mono_ms() - last_checkpoint >= bc.checkpoint_interval_ms) {
 			last_checkpoint = gx_mono_ms();

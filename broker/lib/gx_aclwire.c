@@ -370,6 +370,8 @@ static uint32_t get_uvarint(struct rd *r)
 	uint32_t v = 0;
 	for (int shift = 0; shift < 35; shift += 7) {
 		int c = get8(r) & 0xff;
+		if (shift == 28 && (c & 0x70)) /* more than 32 bits */
+			break;
 		v |= (uint32_t)(c & 0x7f) << shift;
 		if (!(c & 0x80))
 			return v;
@@ -640,8 +642,9 @@ gx_err_t gx_aclwire_delete(const gx_conf_t *conf, const char *brokers,
 		skip_tags(&r);
 	}
 	free(resp);
-	if (!e && r.bad)
+	if (!e && (r.bad || nr != (uint32_t)n + 1))
 		e = gx_seterr(errstr, errstr_size, GX_ERR_KAFKA,
-			      "delete ACLs: malformed response");
+			      "delete ACLs: malformed response (%u results for "
+			      "%zu filters)", nr ? nr - 1 : 0, n);
 	return e;
 }
