@@ -30,6 +30,12 @@ echo "== integration tests (real Kafka)"
 tmp=$(mktemp -d /tmp/govex-test.XXXXXX)
 cleanup() {
     deploy/local/kafka.sh stop --dir "$tmp/kafka" >/dev/null 2>&1 || true
+    # Kafkas a test started for itself (fault and TLS tests), in case it
+    # died before its own clean-up (a timeout, a crash).
+    for d in "$tmp"/*/; do
+        [ -f "$d/cluster" ] || [ -f "$d/server.properties" ] || continue
+        deploy/local/kafka.sh stop --dir "$d" >/dev/null 2>&1 || true
+    done
     if [ "$status" -ne 0 ]; then
         for f in "$tmp"/*.log; do
             [ -f "$f" ] || continue
