@@ -331,8 +331,8 @@ void gx_record_fields_proof(const gx_suite_t *s,
 {
 	unsigned char (*lv)[GX_HASH_LEN] =
 	    leaves ? leaves : gx_malloc((n ? n : 1) * GX_HASH_LEN);
-	/* HMAC keyed once per record, then copied per field: the key
-	 * schedule is half the cost of an HMAC of a short name. */
+	/* HMAC keyed once per record, then re-initialised per field: the
+	 * key schedule is half the cost of an HMAC of a short name. */
 	EVP_MAC_CTX *keyed = EVP_MAC_CTX_dup(s->hmac);
 	EVP_MD_CTX *ctx = md_new();
 	if (!keyed || !EVP_MAC_init(keyed, secret, GX_SECRET_LEN, NULL))
@@ -340,14 +340,15 @@ void gx_record_fields_proof(const gx_suite_t *s,
 	for (size_t i = 0; i < n; i++) {
 		unsigned char salt[GX_HASH_LEN];
 		size_t len = 0;
-		EVP_MAC_CTX *c = EVP_MAC_CTX_dup(keyed);
 		const char *name = fields[i].name;
-		if (!c ||
-		    !EVP_MAC_update(c, (const unsigned char *)name,
+		/* After the first field, re-initialising with no key starts a
+		 * new HMAC under the same key (OpenSSL's HMAC provider keeps
+		 * the keyed state): no copy per field. */
+		if ((i && !EVP_MAC_init(keyed, NULL, 0, NULL)) ||
+		    !EVP_MAC_update(keyed, (const unsigned char *)name,
 				    strlen(name)) ||
-		    !EVP_MAC_final(c, salt, &len, sizeof(salt)))
+		    !EVP_MAC_final(keyed, salt, &len, sizeof(salt)))
 			abort();
-		EVP_MAC_CTX_free(c);
 		leaf_into(ctx, s, salt, name, fields[i].value, fields[i].len,
 			  lv[i]);
 		if (salts)
