@@ -1191,21 +1191,8 @@ static int write_reseals(struct ctl *x, struct reseal_ctx *rc,
 			goto out;
 		}
 	}
-	int64_t deadline = gx_mono_ms() + tmo;
-	for (;;) {
-		ke = rd_kafka_commit_transaction(rk, tmo);
-		if (!ke)
-			break;
-		if (rd_kafka_error_is_retriable(ke) && gx_mono_ms() < deadline) {
-			rd_kafka_error_destroy(ke);
-			continue;
-		}
-		in_txn = 0;
-		ret = txn_fail(rk, "commit", ke, tmo);
-		goto out;
-	}
+	ret = txn_commit(rk, tmo);
 	in_txn = 0;
-	ret = GX_EXIT_OK;
 out:
 	if (in_txn) {
 		ke = rd_kafka_abort_transaction(rk, tmo);

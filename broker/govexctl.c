@@ -1247,6 +1247,19 @@ int txn_fail(rd_kafka_t *rk, const char *step, rd_kafka_error_t *e,
 	return GX_EXIT_RUNTIME;
 }
 
+int txn_commit(rd_kafka_t *rk, int timeout_ms)
+{
+	/* Retry a commit that Kafka says may be retried, within the timeout. */
+	int64_t deadline = gx_mono_ms() + timeout_ms;
+	rd_kafka_error_t *e;
+	while ((e = rd_kafka_commit_transaction(rk, timeout_ms))) {
+		if (!rd_kafka_error_is_retriable(e) || gx_mono_ms() >= deadline)
+			return txn_fail(rk, "commit", e, timeout_ms);
+		rd_kafka_error_destroy(e);
+	}
+	return GX_EXIT_OK;
+}
+
 /*
  * An end date as agencies write it: a bare date (YYYY-MM-DD) means through
  * that day in China Standard Time, so the grant ends at the next midnight,
@@ -1317,22 +1330,8 @@ int write_events(struct ctl *x, const char *key, json_t *const *events,
 			goto out;
 		}
 	}
-	/* Retry a commit that Kafka says may be retried, within the timeout. */
-	int64_t deadline = gx_mono_ms() + tmo;
-	for (;;) {
-		ke = rd_kafka_commit_transaction(rk, tmo);
-		if (!ke)
-			break;
-		if (rd_kafka_error_is_retriable(ke) && gx_mono_ms() < deadline) {
-			rd_kafka_error_destroy(ke);
-			continue;
-		}
-		in_txn = 0;
-		rc = txn_fail(rk, "commit", ke, tmo);
-		goto out;
-	}
+	rc = txn_commit(rk, tmo);
 	in_txn = 0;
-	rc = GX_EXIT_OK;
 out:
 	if (in_txn) {
 		rd_kafka_error_t *ae = rd_kafka_abort_transaction(rk, tmo);

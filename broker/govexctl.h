@@ -91,6 +91,9 @@ const char *req_state_name(gx_req_state_t s);
 const char *grant_status(const gx_grant_t *g, int64_t now);
 int txn_fail(rd_kafka_t *rk, const char *step, rd_kafka_error_t *e,
 		    int timeout_ms);
+/* Commit the open transaction, retrying what Kafka says may be retried
+ * within timeout_ms; GX_EXIT_OK, or txn_fail's status. */
+int txn_commit(rd_kafka_t *rk, int timeout_ms);
 
 /* Commands in files of their own. */
 int cmd_replay(struct ctl *x, int argc, char **argv);	/* ctl_audit.c */

@@ -575,42 +575,59 @@ static rd_kafka_AclBinding_t *binding(const gx_acl_t *a, int filter,
 	    (rd_kafka_AclPermissionType_t)a->perm, err, errsz);
 }
 
-gx_err_t gx_acl_kafka_create(rd_kafka_t *rk, const gx_conf_t *conf,
-			     const char *brokers, const gx_acl_set_t *s,
-			     int timeout_ms, char *errstr, size_t errstr_size)
+/* Create (del 0) or delete (del 1) the ACLs of s: topics, groups and the
+ * cluster through librdkafka's admin API, transactional ids over Kafka's
+ * own protocol (gx_aclwire.c). */
+static gx_err_t kafka_apply(rd_kafka_t *rk, const gx_conf_t *conf,
+			    const char *brokers, const gx_acl_set_t *s, int del,
+			    int timeout_ms, char *errstr, size_t errstr_size)
 {
+	const char *verb = del ? "delete" : "create";
 	const gx_acl_t **lib, **txn;
 	size_t nlib, ntxn;
 	split(s, &lib, &nlib, &txn, &ntxn);
 	gx_err_t e = GX_OK;
-	char err[256], f[512];
+	char err[256], f[512], what[32];
+	snprintf(what, sizeof(what), "%s ACLs", verb);
+	/* a filter is a binding in librdkafka (rd_kafka_AclBindingFilter_t) */
 	rd_kafka_AclBinding_t **b = gx_calloc(nlib + 1, sizeof(*b));
 	for (size_t i = 0; i < nlib && !e; i++)
-		if (!(b[i] = binding(lib[i], 0, err, sizeof(err)))) {
+		if (!(b[i] = binding(lib[i], del, err, sizeof(err)))) {
 			gx_acl_format(lib[i], f, sizeof(f));
 			e = gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				      "%s: %s", f, err);
 		}
 	if (!e && nlib) {
 		rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-		rd_kafka_AdminOptions_t *o =
-		    admin_opts(rk, RD_KAFKA_ADMIN_OP_CREATEACLS, timeout_ms);
-		rd_kafka_CreateAcls(rk, b, nlib, o, q);
-		rd_kafka_event_t *ev = admin_wait(q, timeout_ms, "create ACLs",
-						  &e, errstr, errstr_size);
+		rd_kafka_AdminOptions_t *o = admin_opts(
+		    rk, del ? RD_KAFKA_ADMIN_OP_DELETEACLS
+			    : RD_KAFKA_ADMIN_OP_CREATEACLS,
+		    timeout_ms);
+		if (del)
+			rd_kafka_DeleteAcls(rk, b, nlib, o, q);
+		else
+			rd_kafka_CreateAcls(rk, b, nlib, o, q);
+		rd_kafka_event_t *ev = admin_wait(q, timeout_ms, what, &e,
+						  errstr, errstr_size);
 		if (!e) {
 			size_t n;
-			const rd_kafka_acl_result_t **r =
-			    rd_kafka_CreateAcls_result_acls(
-				rd_kafka_event_CreateAcls_result(ev), &n);
+			const rd_kafka_acl_result_t **cr = NULL;
+			const rd_kafka_DeleteAcls_result_response_t **dr = NULL;
+			if (del)
+				dr = rd_kafka_DeleteAcls_result_responses(
+				    rd_kafka_event_DeleteAcls_result(ev), &n);
+			else
+				cr = rd_kafka_CreateAcls_result_acls(
+				    rd_kafka_event_CreateAcls_result(ev), &n);
 			for (size_t i = 0; i < n && !e; i++) {
 				const rd_kafka_error_t *re =
-				    rd_kafka_acl_result_error(r[i]);
+				    del ? rd_kafka_DeleteAcls_result_response_error(dr[i])
+					: rd_kafka_acl_result_error(cr[i]);
 				if (re) {
 					gx_acl_format(lib[i], f, sizeof(f));
 					e = gx_seterr(errstr, errstr_size,
 						      GX_ERR_KAFKA,
-						      "create ACL %s: %s", f,
+						      "%s ACL %s: %s", verb, f,
 						      rd_kafka_error_string(re));
 				}
 			}
@@ -625,66 +642,25 @@ gx_err_t gx_acl_kafka_create(rd_kafka_t *rk, const gx_conf_t *conf,
 			rd_kafka_AclBinding_destroy(b[i]);
 	free(b);
 	if (!e && ntxn)
-		e = gx_aclwire_create(conf, brokers, txn, ntxn, timeout_ms,
-				      errstr, errstr_size);
+		e = (del ? gx_aclwire_delete : gx_aclwire_create)(
+		    conf, brokers, txn, ntxn, timeout_ms, errstr, errstr_size);
 	free(lib);
 	free(txn);
 	return e;
+}
+
+gx_err_t gx_acl_kafka_create(rd_kafka_t *rk, const gx_conf_t *conf,
+			     const char *brokers, const gx_acl_set_t *s,
+			     int timeout_ms, char *errstr, size_t errstr_size)
+{
+	return kafka_apply(rk, conf, brokers, s, 0, timeout_ms, errstr,
+			   errstr_size);
 }
 
 gx_err_t gx_acl_kafka_delete(rd_kafka_t *rk, const gx_conf_t *conf,
 			     const char *brokers, const gx_acl_set_t *s,
 			     int timeout_ms, char *errstr, size_t errstr_size)
 {
-	const gx_acl_t **lib, **txn;
-	size_t nlib, ntxn;
-	split(s, &lib, &nlib, &txn, &ntxn);
-	gx_err_t e = GX_OK;
-	char err[256], f[512];
-	rd_kafka_AclBindingFilter_t **b = gx_calloc(nlib + 1, sizeof(*b));
-	for (size_t i = 0; i < nlib && !e; i++)
-		if (!(b[i] = binding(lib[i], 1, err, sizeof(err)))) {
-			gx_acl_format(lib[i], f, sizeof(f));
-			e = gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
-				      "%s: %s", f, err);
-		}
-	if (!e && nlib) {
-		rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-		rd_kafka_AdminOptions_t *o =
-		    admin_opts(rk, RD_KAFKA_ADMIN_OP_DELETEACLS, timeout_ms);
-		rd_kafka_DeleteAcls(rk, b, nlib, o, q);
-		rd_kafka_event_t *ev = admin_wait(q, timeout_ms, "delete ACLs",
-						  &e, errstr, errstr_size);
-		if (!e) {
-			size_t n;
-			const rd_kafka_DeleteAcls_result_response_t **r =
-			    rd_kafka_DeleteAcls_result_responses(
-				rd_kafka_event_DeleteAcls_result(ev), &n);
-			for (size_t i = 0; i < n && !e; i++) {
-				const rd_kafka_error_t *re =
-				    rd_kafka_DeleteAcls_result_response_error(r[i]);
-				if (re) {
-					gx_acl_format(lib[i], f, sizeof(f));
-					e = gx_seterr(errstr, errstr_size,
-						      GX_ERR_KAFKA,
-						      "delete ACL %s: %s", f,
-						      rd_kafka_error_string(re));
-				}
-			}
-		}
-		if (ev)
-			rd_kafka_event_destroy(ev);
-		rd_kafka_AdminOptions_destroy(o);
-		rd_kafka_queue_destroy(q);
-	}
-	for (size_t i = 0; i < nlib; i++)
-		if (b[i])
-			rd_kafka_AclBinding_destroy(b[i]);
-	free(b);
-	if (!e && ntxn)
-		e = gx_aclwire_delete(conf, brokers, txn, ntxn, timeout_ms,
-				      errstr, errstr_size);
-	free(lib);
-	free(txn);
-	return e;
+	return kafka_apply(rk, conf, brokers, s, 1, timeout_ms, errstr,
+			   errstr_size);
 }

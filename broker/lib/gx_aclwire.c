@@ -533,12 +533,14 @@ gx_err_t gx_aclwire_list(const gx_conf_t *conf, const char *brokers,
 	return GX_OK;
 }
 
-gx_err_t gx_aclwire_create(const gx_conf_t *conf, const char *brokers,
-			   const gx_acl_t *const *v, size_t n, int timeout_ms,
-			   char *errstr, size_t errstr_size)
+/* Send a CreateAcls or DeleteAcls request for the n ACLs of v (as
+ * creations or as exact filters: the same fields) and read the response
+ * (*resp, malloc'd). */
+static gx_err_t acl_request(const gx_conf_t *conf, const char *brokers,
+			    int api, int32_t corr, const gx_acl_t *const *v,
+			    size_t n, int timeout_ms, unsigned char **resp,
+			    size_t *rlen, char *errstr, size_t errstr_size)
 {
-	if (!n)
-		return GX_OK;
 	struct conn c;
 	gx_err_t e = conn_open(&c, conf, brokers, timeout_ms, errstr, errstr_size);
 	if (e) {
@@ -547,18 +549,29 @@ gx_err_t gx_aclwire_create(const gx_conf_t *conf, const char *brokers,
 	}
 	gx_buf_t b;
 	gx_buf_init(&b);
-	header(&b, API_CREATE, c.corr = 2);
+	header(&b, api, c.corr = corr);
 	uvarint(&b, (uint32_t)n + 1);
 	for (size_t i = 0; i < n; i++) {
 		acl_fields(&b, v[i]);
 		uvarint(&b, 0);
 	}
 	uvarint(&b, 0);
-	unsigned char *resp = NULL;
-	size_t rlen = 0;
-	e = send_recv(&c, &b, &resp, &rlen, errstr, errstr_size);
+	e = send_recv(&c, &b, resp, rlen, errstr, errstr_size);
 	gx_buf_free(&b);
 	conn_close(&c);
+	return e;
+}
+
+gx_err_t gx_aclwire_create(const gx_conf_t *conf, const char *brokers,
+			   const gx_acl_t *const *v, size_t n, int timeout_ms,
+			   char *errstr, size_t errstr_size)
+{
+	if (!n)
+		return GX_OK;
+	unsigned char *resp = NULL;
+	size_t rlen = 0;
+	gx_err_t e = acl_request(conf, brokers, API_CREATE, 2, v, n, timeout_ms, &resp,
+				 &rlen, errstr, errstr_size);
 	if (e)
 		return e;
 	struct rd r = {resp, resp + rlen, 0};
@@ -587,26 +600,10 @@ gx_err_t gx_aclwire_delete(const gx_conf_t *conf, const char *brokers,
 {
 	if (!n)
 		return GX_OK;
-	struct conn c;
-	gx_err_t e = conn_open(&c, conf, brokers, timeout_ms, errstr, errstr_size);
-	if (e) {
-		conn_close(&c);
-		return e;
-	}
-	gx_buf_t b;
-	gx_buf_init(&b);
-	header(&b, API_DELETE, c.corr = 3);
-	uvarint(&b, (uint32_t)n + 1);
-	for (size_t i = 0; i < n; i++) {
-		acl_fields(&b, v[i]);
-		uvarint(&b, 0);
-	}
-	uvarint(&b, 0);
 	unsigned char *resp = NULL;
 	size_t rlen = 0;
-	e = send_recv(&c, &b, &resp, &rlen, errstr, errstr_size);
-	gx_buf_free(&b);
-	conn_close(&c);
+	gx_err_t e = acl_request(conf, brokers, API_DELETE, 3, v, n, timeout_ms, &resp,
+				 &rlen, errstr, errstr_size);
 	if (e)
 		return e;
 	struct rd r = {resp, resp + rlen, 0};
