@@ -17,20 +17,6 @@
 #include "itest.h"
 #include "itest_population.h"
 
-/* Run govexctl and return its stdout's first line (request or grant id). */
-static char *ctl_id(const char *P, const char *const *args)
-{
-	itest_out_t o = it_run(P, "govexctl", args);
-	cr_assert_eq(o.status, 0, "govexctl %s failed (%d): %s", args[0], o.status, o.err);
-	char *nl = strchr(o.out, '\n');
-	if (nl)
-		*nl = '\0';
-	cr_assert_eq(strlen(o.out), 36, "govexctl %s printed '%s', not an id", args[0], o.out);
-	char *id = strdup(o.out);
-	it_out_free(&o);
-	return id;
-}
-
 static json_t *consume(const char *P, const char *consumer, const char *group,
 		       unsigned max, const char *idle)
 {
@@ -57,44 +43,6 @@ static void run_adapter(const char *P, const char *item, unsigned first, unsigne
 	it_out_free(&o);
 }
 
-/* The released fields of a delivered record: those that are not null. */
-static void expect_fields(json_t *rec, const char *const *want, size_t nwant)
-{
-	static const char *all[] = {"citizen_id", "name", "sex", "ethnicity",
-				    "birth_date", "division_code", "address",
-				    "marital_status", "education", "status", "updated_at"};
-	const char *name = json_string_value(json_object_get(rec, "name"));
-	unsigned idx = name ? it_row_index(name) : 0;
-	struct row r;
-	make_row(idx, &r);
-	json_t *withheld = json_object_get(json_object_get(rec, "_provenance"), "withheld");
-	for (size_t i = 0; i < GX_ARRAY_SIZE(all); i++) {
-		int granted = 0;
-		for (size_t j = 0; j < nwant; j++)
-			if (!strcmp(all[i], want[j]))
-				granted = 1;
-		json_t *v = json_object_get(rec, all[i]);
-		int listed = 0;
-		size_t k;
-		json_t *w;
-		json_array_foreach(withheld, k, w) {
-			if (!strcmp(json_string_value(w), all[i]))
-				listed = 1;
-		}
-		if (granted) {
-			cr_expect(json_is_string(v), "%s should be released", all[i]);
-			cr_expect(!listed, "%s released but named withheld", all[i]);
-		} else {
-			cr_expect(json_is_null(v), "%s should be withheld, got %s", all[i],
-				  json_is_string(v) ? json_string_value(v) : "?");
-			cr_expect(listed, "%s withheld but not named in provenance", all[i]);
-		}
-	}
-	/* Released values are the source's. */
-	if (json_is_string(json_object_get(rec, "citizen_id")))
-		cr_expect_str_eq(json_string_value(json_object_get(rec, "citizen_id")), r.id);
-}
-
 Test(policy, three_consumers_each_get_exactly_their_grant, .timeout = 300)
 {
 	const char *P = "pol";
@@ -105,17 +53,17 @@ Test(policy, three_consumers_each_get_exactly_their_grant, .timeout = 300)
 	const char *ra[] = {"request", "--consumer", "SX-MZ", "--item", ITEM,
 			    "--fields", "name,sex,birth_date", "--purpose", "低保核验",
 			    "--basis", "《社会救助暂行办法》第十一条", NULL};
-	free(ctl_id(P, ra));
+	free(it_ctl_id(P, ra));
 	/* SX-RS: conditional fields too; the provider narrows to two. */
 	const char *rb[] = {"request", "--consumer", "SX-RS", "--item", ITEM,
 			    "--fields", "citizen_id,name,address,sex", "--purpose", "社保参保登记",
 			    "--basis", "《社会保险法》第五十八条", NULL};
-	char *req_b = ctl_id(P, rb);
+	char *req_b = it_ctl_id(P, rb);
 	/* SX-JY: conditional, denied by the provider. */
 	const char *rc[] = {"request", "--consumer", "SX-JY", "--item", ITEM,
 			    "--fields", "citizen_id,name", "--purpose", "学籍核验",
 			    "--basis", "《教育法》", NULL};
-	char *req_c = ctl_id(P, rc);
+	char *req_c = it_ctl_id(P, rc);
 
 	/* Nobody but the provider may decide, and a refusal writes nothing. */
 	const char *bad[] = {"approve", req_b, "--by", "SX-MZ", NULL};
@@ -132,7 +80,7 @@ Test(policy, three_consumers_each_get_exactly_their_grant, .timeout = 300)
 	it_out_free(&o);
 
 	const char *ab[] = {"approve", req_b, "--by", "SX-GA", "--fields", "citizen_id,name", NULL};
-	free(ctl_id(P, ab));
+	free(it_ctl_id(P, ab));
 	const char *dc[] = {"deny", req_c, "--by", "SX-GA", "--reason", "用途不符合法定职责", NULL};
 	o = it_run(P, "govexctl", dc);
 	cr_assert_eq(o.status, 0, "deny failed: %s", o.err);
@@ -146,14 +94,14 @@ Test(policy, three_consumers_each_get_exactly_their_grant, .timeout = 300)
 	const char *fa[] = {"name", "sex", "birth_date"};
 	size_t i;
 	json_t *rec;
-	json_array_foreach(a, i, rec) expect_fields(rec, fa, 3);
+	json_array_foreach(a, i, rec) it_expect_fields(rec, fa, 3);
 	json_decref(a);
 
 	json_t *b = consume(P, "SX-RS", "pol-b", 300, "30s");
 	cr_assert_eq(json_array_size(b), 300, "SX-RS got %zu", json_array_size(b));
 	const char *fb[] = {"citizen_id", "name"};
 	json_array_foreach(b, i, rec) {
-		expect_fields(rec, fb, 2);
+		it_expect_fields(rec, fb, 2);
 		/* The subject is released to SX-RS, so it keys its records. */
 		cr_expect_str_eq(json_string_value(json_object_get(rec, "_key")),
 				 json_string_value(json_object_get(rec, "citizen_id")));
@@ -177,7 +125,7 @@ Test(policy, revocation_stops_release_mid_stream, .timeout = 300)
 	const char *ra[] = {"request", "--consumer", "SX-MZ", "--item", ITEM,
 			    "--fields", "name,status", "--purpose", "低保核验",
 			    "--basis", "《社会救助暂行办法》", NULL};
-	free(ctl_id(P, ra));
+	free(it_ctl_id(P, ra));
 	const char *gj[] = {"grants", "--json", NULL};
 	itest_out_t o = it_run(P, "govexctl", gj);
 	json_t *g = it_json_lines(o.out, o.len);
@@ -245,7 +193,7 @@ Test(policy, expiry_stops_release_at_the_end_date, .timeout = 300)
 	const char *ra[] = {"request", "--consumer", "SX-MZ", "--item", ITEM,
 			    "--fields", "name,status", "--purpose", "低保核验",
 			    "--basis", "《社会救助暂行办法》", "--until", until, NULL};
-	free(ctl_id(P, ra));
+	free(it_ctl_id(P, ra));
 	pid_t broker = it_broker(P);
 	run_adapter(P, ITEM, 0, 50);
 	json_t *before = consume(P, "SX-MZ", "exp-1", 50, "30s");
@@ -284,7 +232,7 @@ Test(policy, govexctl_refuses_with_exit_2_and_a_reason, .timeout = 120)
 	const char *rb[] = {"request", "--consumer", "SX-RS", "--item", ITEM,
 			    "--fields", "citizen_id,name", "--purpose", "社保",
 			    "--basis", "《社会保险法》", NULL};
-	char *req = ctl_id(P, rb);
+	char *req = it_ctl_id(P, rb);
 	struct {
 		const char *args[16];
 		const char *says;

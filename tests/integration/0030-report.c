@@ -20,18 +20,6 @@
 #include "itest.h"
 #include "itest_population.h"
 
-static char *ctl_id(const char *P, const char *const *args)
-{
-	itest_out_t o = it_run(P, "govexctl", args);
-	cr_assert_eq(o.status, 0, "govexctl %s failed (%d): %s", args[0], o.status, o.err);
-	char *nl = strchr(o.out, '\n');
-	if (nl)
-		*nl = '\0';
-	char *id = strdup(o.out);
-	it_out_free(&o);
-	return id;
-}
-
 /* Write one approvals event by hand, keyed by its request id. */
 static void kcat_event(const char *P, const char *name, const char *rid,
 		       const char *json)
@@ -99,18 +87,18 @@ Test(report, counts_in_json_and_in_the_rendered_page, .timeout = 180)
 	const char *ra[] = {"request", "--consumer", "SX-MZ", "--item", ITEM, "--fields",
 			    "name,sex", "--purpose", "低保核验", "--basis", "《社会救助暂行办法》",
 			    "--until", until, NULL};
-	free(ctl_id(P, ra));
+	free(it_ctl_id(P, ra));
 	/* Conditional, approved by the provider. */
 	const char *rb[] = {"request", "--consumer", "SX-RS", "--item", ITEM, "--fields",
 			    "citizen_id,name", "--purpose", "社保登记", "--basis", "《社会保险法》",
 			    NULL};
-	char *req_b = ctl_id(P, rb);
+	char *req_b = it_ctl_id(P, rb);
 	const char *ab[] = {"approve", req_b, "--by", "SX-GA", NULL};
-	free(ctl_id(P, ab));
+	free(it_ctl_id(P, ab));
 	/* Conditional, refused without a reason. */
 	const char *rc[] = {"request", "--consumer", "SX-JY", "--item", ITEM, "--fields",
 			    "citizen_id", "--purpose", "学籍核验", "--basis", "《教育法》", NULL};
-	char *req_c = ctl_id(P, rc);
+	char *req_c = it_ctl_id(P, rc);
 	char ev[1024];
 	long long now = (long long)time(NULL) * 1000;
 	snprintf(ev, sizeof(ev), "{\"type\":\"deny\",\"request_id\":\"%s\",\"actor\":\"SX-GA\","
@@ -120,7 +108,7 @@ Test(report, counts_in_json_and_in_the_rendered_page, .timeout = 180)
 	const char *rd[] = {"request", "--consumer", "SX-ZJ", "--item", ITEM, "--fields",
 			    "address", "--purpose", "住址核验", "--basis", "《住房公积金管理条例》",
 			    NULL};
-	char *req_d = ctl_id(P, rd);
+	char *req_d = it_ctl_id(P, rd);
 	/* Pending for thirty days: far beyond 5 (or 10) working days. */
 	const char *old = "00000000-0000-4000-8000-0000000000aa";
 	snprintf(ev, sizeof(ev), "{\"type\":\"request\",\"request_id\":\"%s\",\"consumer\":"

@@ -111,19 +111,6 @@ static void ctl_ok(const char *P, const char *const *args)
 	it_out_free(&o);
 }
 
-/* First line of govexctl's stdout (an id), a new string. */
-static char *ctl_id(const char *P, const char *const *args)
-{
-	itest_out_t o = ctl(P, args);
-	cr_assert_eq(o.status, 0, "govexctl %s failed (%d): %s", args[0], o.status, o.err);
-	char *nl = strchr(o.out, '\n');
-	if (nl)
-		*nl = '\0';
-	char *id = strdup(o.out);
-	it_out_free(&o);
-	return id;
-}
-
 /* The "summary" of verify --json output, and the record ids it verified
  * (a JSON object used as a set). */
 static json_t *verify_lines(const char *out, size_t len, json_t **ok_ids)
@@ -591,10 +578,10 @@ static void population_end_to_end(const char *P, const char *suite)
 	const char *rq[] = {"request", "--consumer", "SX-RS", "--item", ITEM,
 			    "--fields", "citizen_id,name,address", "--purpose", "社保参保登记",
 			    "--basis", "《社会保险法》第五十八条", NULL};
-	char *req = ctl_id(P, rq);
+	char *req = it_ctl_id(P, rq);
 	const char *ap[] = {"approve", req, "--by", "SX-GA", "--fields", "citizen_id,name",
 			    NULL};
-	free(ctl_id(P, ap));
+	free(it_ctl_id(P, ap));
 	free(req);
 
 	pid_t broker = it_broker(P);
@@ -733,7 +720,7 @@ Test(seals, reseal_keeps_licences_verifying, .timeout = 240)
 	const char *rq[] = {"request", "--consumer", "SX-RS", "--item", "LIC-SEAL",
 			    "--fields", "licence_id,licence_name,holder_name,valid_until",
 			    "--purpose", "资质核验", "--basis", "《行政许可法》", NULL};
-	free(ctl_id(P, rq));
+	free(it_ctl_id(P, rq));
 	pid_t broker = it_broker(P);
 	char *csv = strdup(it_path("reseal.csv"));
 	const char *sa[] = {"sample", "e_licence", "--rows", "6", "--seed", "50",

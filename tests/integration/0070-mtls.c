@@ -415,38 +415,6 @@ static void expect_read_refused(const char *id, const char *topic)
 	cr_expect_eq(n, 0, "%s received %ld messages from %s", id, n, topic);
 }
 
-/* ---- the released fields, as in 0010-policy ---- */
-
-static void expect_fields(json_t *rec, const char *const *want, size_t nwant)
-{
-	static const char *all[] = {"citizen_id", "name", "sex", "ethnicity",
-				    "birth_date", "division_code", "address",
-				    "marital_status", "education", "status", "updated_at"};
-	const char *name = json_string_value(json_object_get(rec, "name"));
-	unsigned idx = name ? it_row_index(name) : 0;
-	struct row r;
-	make_row(idx, &r);
-	json_t *withheld = json_object_get(json_object_get(rec, "_provenance"), "withheld");
-	for (size_t i = 0; i < GX_ARRAY_SIZE(all); i++) {
-		int granted = 0, listed = 0;
-		for (size_t j = 0; j < nwant; j++)
-			granted |= !strcmp(all[i], want[j]);
-		size_t k;
-		json_t *w;
-		json_array_foreach(withheld, k, w) listed |= !strcmp(json_string_value(w), all[i]);
-		json_t *v = json_object_get(rec, all[i]);
-		if (granted) {
-			cr_expect(json_is_string(v), "%s should be released", all[i]);
-			cr_expect(!listed, "%s released but named withheld", all[i]);
-		} else {
-			cr_expect(json_is_null(v), "%s should be withheld", all[i]);
-			cr_expect(listed, "%s withheld but not named in provenance", all[i]);
-		}
-	}
-	if (json_is_string(json_object_get(rec, "citizen_id")))
-		cr_expect_str_eq(json_string_value(json_object_get(rec, "citizen_id")), r.id);
-}
-
 static char *ctl_id_as(const char *P, const char *id, const char *const *args)
 {
 	itest_out_t o = as(P, id, NULL, args);
@@ -514,14 +482,14 @@ Test(mtls, policy_scenario_over_mutual_tls, .fini = kafka_stop, .timeout = 240)
 	const char *fa[] = {"name", "sex", "birth_date"};
 	size_t i;
 	json_t *rec;
-	json_array_foreach(a, i, rec) expect_fields(rec, fa, 3);
+	json_array_foreach(a, i, rec) it_expect_fields(rec, fa, 3);
 	json_decref(a);
 
 	json_t *b = consume_as(P, "SX-RS", "govex-consume-SX-RS", 300, "30s");
 	cr_assert_eq(json_array_size(b), 300, "SX-RS got %zu", json_array_size(b));
 	const char *fb[] = {"citizen_id", "name"};
 	json_array_foreach(b, i, rec) {
-		expect_fields(rec, fb, 2);
+		it_expect_fields(rec, fb, 2);
 		cr_expect_str_eq(json_string_value(json_object_get(rec, "_key")),
 				 json_string_value(json_object_get(rec, "citizen_id")));
 	}

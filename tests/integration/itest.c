@@ -205,6 +205,19 @@ itest_out_t it_run(const char *prefix, const char *prog, const char *const *args
 	return o;
 }
 
+char *it_ctl_id(const char *prefix, const char *const *args)
+{
+	itest_out_t o = it_run(prefix, "govexctl", args);
+	cr_assert_eq(o.status, 0, "govexctl %s failed (%d): %s", args[0], o.status,
+		     o.err);
+	o.out[strcspn(o.out, "\n")] = '\0';
+	cr_assert_eq(strlen(o.out), 36, "govexctl %s printed '%s', not an id",
+		     args[0], o.out);
+	char *id = strdup(o.out);
+	it_out_free(&o);
+	return id;
+}
+
 void it_out_free(itest_out_t *o)
 {
 	free(o->out);

@@ -28,6 +28,9 @@ char *it_path(const char *name);
  * stdout captured, stderr appended to TMP/<prefix>.<prog>.log. */
 itest_out_t it_run(const char *prefix, const char *prog, const char *const *args);
 void it_out_free(itest_out_t *o);
+/* Run govexctl (request, approve, ...), assert success, and return the id
+ * (a UUID) on the first line of its output, a new string. */
+char *it_ctl_id(const char *prefix, const char *const *args);
 
 /* Start BIN/prog in the background the same way; returns its pid. */
 pid_t it_spawn(const char *prefix, const char *prog, const char *const *args);

@@ -1,6 +1,8 @@
 /*
  * itest_population.c - population test data (see itest_population.h).
  */
+#include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,4 +104,42 @@ unsigned it_row_index(const char *name)
 {
 	size_t n = strlen(name);
 	return n >= 5 ? (unsigned)atoi(name + n - 5) : 0;
+}
+
+/* (itest_population.h) */
+void it_expect_fields(json_t *rec, const char *const *want, size_t nwant)
+{
+	static const char *all[] = {"citizen_id", "name", "sex", "ethnicity",
+				    "birth_date", "division_code", "address",
+				    "marital_status", "education", "status", "updated_at"};
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	unsigned idx = name ? it_row_index(name) : 0;
+	struct row r;
+	make_row(idx, &r);
+	json_t *withheld = json_object_get(json_object_get(rec, "_provenance"), "withheld");
+	for (size_t i = 0; i < GX_ARRAY_SIZE(all); i++) {
+		int granted = 0;
+		for (size_t j = 0; j < nwant; j++)
+			if (!strcmp(all[i], want[j]))
+				granted = 1;
+		json_t *v = json_object_get(rec, all[i]);
+		int listed = 0;
+		size_t k;
+		json_t *w;
+		json_array_foreach(withheld, k, w) {
+			if (!strcmp(json_string_value(w), all[i]))
+				listed = 1;
+		}
+		if (granted) {
+			cr_expect(json_is_string(v), "%s should be released", all[i]);
+			cr_expect(!listed, "%s released but named withheld", all[i]);
+		} else {
+			cr_expect(json_is_null(v), "%s should be withheld, got %s", all[i],
+				  json_is_string(v) ? json_string_value(v) : "?");
+			cr_expect(listed, "%s withheld but not named in provenance", all[i]);
+		}
+	}
+	/* Released values are the source's. */
+	if (json_is_string(json_object_get(rec, "citizen_id")))
+		cr_expect_str_eq(json_string_value(json_object_get(rec, "citizen_id")), r.id);
 }

@@ -7,6 +7,9 @@
 #ifndef ITEST_POPULATION_H
 #define ITEST_POPULATION_H
 
+#include <jansson.h>
+#include <stddef.h>
+
 struct row {
 	char id[19];
 	char name[64];
@@ -31,5 +34,9 @@ void make_row(unsigned i, struct row *r);
 void it_population_csv(const char *path, unsigned first, unsigned n);
 /* The row index a delivered record's name encodes. */
 unsigned it_row_index(const char *name);
+/* Expect a delivered record (govexctl consume --json) to release exactly the
+ * fields in want, name every other one in provenance.withheld, and carry the
+ * source row's citizen ID when it releases it. */
+void it_expect_fields(json_t *rec, const char *const *want, size_t nwant);
 
 #endif
