@@ -637,24 +637,29 @@ gx_err_t gx_sealer_add(gx_sealer_t *s, const gx_library_t *lib,
 			      NULL, s->digests[s->n]);
 
 	/* The record's bytes up to its proof: every top-level field but the
-	 * last (the proof) in order, which is how Avro lays out a record. */
+	 * last (the proof) in order, which is how Avro lays out a record. The
+	 * payload, last before the proof, is its fields' bytes in order: those
+	 * just computed, not encoded again. */
 	size_t nf, total = 0, sz;
 	avro_value_t f;
-	if (avro_value_get_size(ingest, &nf) || nf < 2)
+	const char *fname = NULL;
+	if (avro_value_get_size(ingest, &nf) || nf < 3 ||
+	    avro_value_get_by_index(ingest, nf - 2, &f, &fname) ||
+	    !fname || strcmp(fname, "payload"))
 		return AVRO_FAIL("ingest");
-	for (size_t i = 0; i + 1 < nf; i++) {
+	for (size_t i = 0; i + 2 < nf; i++) {
 		if (avro_value_get_by_index(ingest, i, &f, NULL) ||
 		    avro_value_sizeof(&f, &sz))
 			return AVRO_FAIL("ingest");
 		total += sz;
 	}
-	gx_buf_reserve(&s->bytes, total + klen + 1);
+	gx_buf_reserve(&s->bytes, total + s->scratch.len + klen + 1);
 	avro_writer_t w = avro_writer_memory(s->bytes.data + s->bytes.len,
 					     (int64_t)total + 1);
 	if (!w)
 		return gx_seterr(errstr, errstr_size, GX_ERR_AVRO,
 				 "cannot create an Avro writer");
-	for (size_t i = 0; i + 1 < nf; i++)
+	for (size_t i = 0; i + 2 < nf; i++)
 		if (avro_value_get_by_index(ingest, i, &f, NULL) ||
 		    avro_value_write(w, &f)) {
 			avro_writer_free(w);
@@ -662,8 +667,9 @@ gx_err_t gx_sealer_add(gx_sealer_t *s, const gx_library_t *lib,
 		}
 	avro_writer_free(w);
 	p->off = s->bytes.len;
-	p->len = total;
 	s->bytes.len += total;
+	gx_buf_append(&s->bytes, s->scratch.data, s->scratch.len);
+	p->len = total + s->scratch.len;
 	p->koff = s->bytes.len;
 	p->klen = klen;
 	gx_buf_append(&s->bytes, key, klen);
