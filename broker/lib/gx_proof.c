@@ -18,11 +18,19 @@
 /* ---- verifier ---- */
 
 #define SEAL_CACHE 1024		/* direct-mapped by batch id hash */
+/* Proven Merkle nodes (gx_merkle_memo_t) per cached seal: at most MEMO_MAX
+ * bytes for one batch (about 96 bytes a record: all of a batch of 10,000,
+ * the upper levels of a larger one), MEMO_BUDGET for all of a checker's,
+ * the least recently used given up first. */
+#define MEMO_MAX (1u << 20)
+#define MEMO_BUDGET (4u << 20)
 
 struct seal_slot {
 	char *json;		/* the seal's bytes, NUL-terminated */
 	size_t len;
 	gx_seal_t seal;
+	gx_merkle_memo_t *memo;	/* nodes proven under seal.root, or NULL */
+	uint64_t used;		/* when memo last served (v->tick) */
 };
 
 struct gx_sealcheck {
@@ -34,15 +42,56 @@ struct gx_sealcheck {
 	struct stat st;		/* of the keyring file when read */
 	struct seal_slot cache[SEAL_CACHE];
 	uint64_t checked, hits;
+	size_t memo_bytes;	/* held by the slots' memos */
+	uint64_t tick;
 	gx_buf_t scratch;	/* field bytes of the record in hand */
 };
+
+static void memo_drop(gx_sealcheck_t *v, struct seal_slot *slot)
+{
+	v->memo_bytes -= gx_merkle_memo_bytes(slot->memo);
+	gx_merkle_memo_destroy(slot->memo);
+	slot->memo = NULL;
+}
 
 static void cache_clear(gx_sealcheck_t *v)
 {
 	for (size_t i = 0; i < SEAL_CACHE; i++) {
+		memo_drop(v, &v->cache[i]);
 		free(v->cache[i].json);
 		v->cache[i].json = NULL;
 	}
+}
+
+/* The memo of a cached, verified seal's tree, made on first use; NULL when
+ * the batch has no path to share (one record) or nothing fits. */
+static gx_merkle_memo_t *slot_memo(gx_sealcheck_t *v, struct seal_slot *slot)
+{
+	slot->used = ++v->tick;
+	if (slot->memo || slot->seal.count < 2)
+		return slot->memo;
+	gx_merkle_memo_t *m = gx_merkle_memo_new(slot->seal.count,
+						 slot->seal.root, MEMO_MAX);
+	size_t need = gx_merkle_memo_bytes(m);
+	/* Make room: the memos used longest ago go first. A scan of the
+	 * cache, once per new batch (which costs a signature check anyway). */
+	while (m && v->memo_bytes + need > MEMO_BUDGET) {
+		struct seal_slot *old = NULL;
+		for (size_t i = 0; i < SEAL_CACHE; i++)
+			if (v->cache[i].memo &&
+			    (!old || v->cache[i].used < old->used))
+				old = &v->cache[i];
+		if (!old)
+			break;
+		memo_drop(v, old);
+	}
+	if (m && v->memo_bytes + need > MEMO_BUDGET) {
+		gx_merkle_memo_destroy(m);
+		return NULL;
+	}
+	v->memo_bytes += need;
+	slot->memo = m;
+	return m;
 }
 
 static gx_err_t keyring_read(gx_sealcheck_t *v, gx_keyring_t **out,
@@ -121,6 +170,11 @@ uint64_t gx_sealcheck_seal_hits(const gx_sealcheck_t *v)
 	return v->hits;
 }
 
+size_t gx_sealcheck_memo_bytes(const gx_sealcheck_t *v)
+{
+	return v->memo_bytes;
+}
+
 gx_err_t gx_sealcheck_reload(gx_sealcheck_t *v, char *errstr,
 			    size_t errstr_size)
 {
@@ -152,8 +206,9 @@ static size_t slot_of(const char *batch_id)
 	return (size_t)(h % SEAL_CACHE);
 }
 
-gx_err_t gx_sealcheck_seal(gx_sealcheck_t *v, const char *json, size_t len,
-			  const gx_seal_t **seal, char *errstr,
+/* gx_sealcheck_seal, giving the cache slot that holds the seal. */
+static gx_err_t seal_find(gx_sealcheck_t *v, const char *json, size_t len,
+			  struct seal_slot **out, char *errstr,
 			  size_t errstr_size)
 {
 	json_error_t jerr;
@@ -168,7 +223,7 @@ gx_err_t gx_sealcheck_seal(gx_sealcheck_t *v, const char *json, size_t len,
 	if (slot->json && slot->len == len && !memcmp(slot->json, json, len)) {
 		json_decref(j);
 		v->hits++;
-		*seal = &slot->seal;
+		*out = slot;
 		return GX_OK;
 	}
 	/* A new batch: pick up keyring changes first (a key added or taken
@@ -184,14 +239,27 @@ gx_err_t gx_sealcheck_seal(gx_sealcheck_t *v, const char *json, size_t len,
 	json_decref(j);
 	if (err)
 		return err;
+	/* the nodes proven under the seal this slot held go with it */
+	memo_drop(v, slot);
 	free(slot->json);
 	slot->json = gx_malloc(len + 1);
 	memcpy(slot->json, json, len);
 	slot->json[len] = '\0';
 	slot->len = len;
 	slot->seal = s;
-	*seal = &slot->seal;
+	*out = slot;
 	return GX_OK;
+}
+
+gx_err_t gx_sealcheck_seal(gx_sealcheck_t *v, const char *json, size_t len,
+			  const gx_seal_t **seal, char *errstr,
+			  size_t errstr_size)
+{
+	struct seal_slot *slot;
+	gx_err_t err = seal_find(v, json, len, &slot, errstr, errstr_size);
+	if (!err)
+		*seal = &slot->seal;
+	return err;
 }
 
 /* ---- field bytes ---- */
@@ -317,7 +385,6 @@ static gx_err_t check_sealed(gx_sealcheck_t *v, const struct wire_proof *w,
 			     const char **reason, char *errstr,
 			     size_t errstr_size)
 {
-	const gx_seal_t *seal;
 	char why[512];
 	/* The record names its batch: a cached seal with the same bytes is
 	 * found without parsing the JSON (a hit needs byte-identical JSON of
@@ -326,13 +393,13 @@ static gx_err_t check_sealed(gx_sealcheck_t *v, const struct wire_proof *w,
 	if (slot->json && slot->len == w->seal_len &&
 	    !memcmp(slot->json, w->seal, w->seal_len)) {
 		v->hits++;
-		seal = &slot->seal;
-	} else if (gx_sealcheck_seal(v, w->seal, w->seal_len, &seal, why,
-				     sizeof(why))) {
+	} else if (seal_find(v, w->seal, w->seal_len, &slot, why,
+			     sizeof(why))) {
 		*reason = "seal_invalid";
 		return gx_seterr(errstr, errstr_size, GX_ERR_DENIED,
 				 "seal of batch %.40s: %s", w->batch_id, why);
 	}
+	const gx_seal_t *seal = &slot->seal;
 	int reseal = seal->reseal_of[0] != '\0';
 	/* Another agency's seal counts only as a re-seal of this very batch,
 	 * and only where the caller accepts re-seals. */
@@ -351,10 +418,13 @@ static gx_err_t check_sealed(gx_sealcheck_t *v, const struct wire_proof *w,
 				 "seal of batch %s", w->batch_id,
 				 seal->batch_id);
 	}
-	if (gx_seal_check_record(v->suite, seal, seal->provider, digest,
-				 (uint64_t)w->index,
-				 (const unsigned char (*)[GX_HASH_LEN])w->path,
-				 w->npath, why, sizeof(why))) {
+	/* The slot's seal is verified: nodes proven under its root spare
+	 * this record's path the hashes other records of the batch made. */
+	if (gx_seal_check_record_memo(
+		v->suite, seal, slot_memo(v, slot), seal->provider, digest,
+		(uint64_t)w->index,
+		(const unsigned char (*)[GX_HASH_LEN])w->path, w->npath, why,
+		sizeof(why))) {
 		*reason = "record_not_in_seal";
 		return gx_seterr(errstr, errstr_size, GX_ERR_DENIED,
 				 "the record's digest does not lead to its "
@@ -392,7 +462,7 @@ gx_err_t gx_ingest_verify(gx_sealcheck_t *v, const gx_library_t *lib,
 				 "seal secret has %zu bytes, not %d",
 				 w.secret_len, GX_SECRET_LEN);
 
-	gx_field_bytes_t fields[64];
+	gx_field_bytes_t *fields = proof->fields;
 	gx_buf_reset(&v->scratch);
 	if ((err = gx_payload_field_bytes(lib, &payload, 0, &v->scratch, fields,
 					  errstr, errstr_size)))

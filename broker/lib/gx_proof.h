@@ -32,7 +32,13 @@
  * for a re-seal (reseal_of set), which a successor agency signs over the
  * same root.
  *
- * Thread safety: one gx_sealcheck_t and one gx_sealer_t per thread.
+ * Thread safety: one gx_sealcheck_t and one gx_sealer_t per thread. A
+ * checker is not locked: its seal cache, the Merkle nodes it proved per
+ * cached batch and its scratch are its own, so threads that verify records
+ * side by side each open their own checker from the same configuration
+ * (each then verifies a batch's seal once for itself). What they share
+ * underneath is only read: every function taking a const gx_suite_t * may
+ * run on one suite from several threads at once (gx_seal.h).
  */
 #ifndef GX_PROOF_H
 #define GX_PROOF_H
@@ -101,6 +107,9 @@ gx_err_t gx_sealcheck_reload(gx_sealcheck_t *v, char *errstr,
 /* Seals verified so far (signature checks done), and cache hits. */
 uint64_t gx_sealcheck_seals_checked(const gx_sealcheck_t *v);
 uint64_t gx_sealcheck_seal_hits(const gx_sealcheck_t *v);
+/* Bytes held for the Merkle nodes proven per cached batch (bounded: a few
+ * MiB per checker, the least recently used batches given up first). */
+size_t gx_sealcheck_memo_bytes(const gx_sealcheck_t *v);
 
 /*
  * Verify a seal given as its JSON text: parsed, its key chosen from the
@@ -124,12 +133,17 @@ typedef struct gx_record_proof {
 	unsigned char path[GX_MERKLE_PATH_MAX][GX_HASH_LEN];
 	const char *seal;				/* in the ingest value */
 	size_t seal_len;
+	/* the payload's field bytes the leaves were computed from (view 0);
+	 * they point into the checker's scratch, valid until its next use */
+	gx_field_bytes_t fields[64];
 } gx_record_proof_t;
 
 /*
  * Verify an ingest record before release: its seal (gx_sealcheck_seal), the
  * seal's provider against the record's, each field's leaf from the
- * record's secret, the record digest, and its path to the seal's root.
+ * record's secret, the record digest, and its path to the seal's root
+ * (with the nodes earlier records of the batch proved: gx_merkle_memo_t;
+ * the verdict is the same, only hashes are saved).
  * Fills *proof for gx_project. On failure returns GX_ERR_DENIED (or
  * GX_ERR_AVRO for a malformed proof), *reason is a short code for
  * govex.rejected ("seal_missing", "seal_invalid", "seal_provider_mismatch",

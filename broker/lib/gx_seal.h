@@ -43,8 +43,14 @@
  *   key id   first 16 bytes of H(DER SubjectPublicKeyInfo of the key), hex
  *
  * Thread safety: a gx_suite_t, a gx_sealkey_t and a loaded gx_keyring_t
- * are not changed by use and may be used from several threads at once; a
- * gx_merkle_t belongs to one thread.
+ * are not changed by use and may be used from several threads at once:
+ * every function taking a const gx_suite_t * keeps its scratch on the
+ * caller's stack (or in an object the caller passes). A gx_merkle_t and a
+ * gx_merkle_memo_t belong to one thread.
+ *
+ * H in the sm2-sm3 suite is an SM3 of our own (checked against GB/T 32905
+ * and OpenSSL's by the unit tests), faster than OpenSSL's EVP on the short
+ * inputs hashed per field; SM2 signatures and SHA-256 are OpenSSL's.
  */
 #ifndef GX_SEAL_H
 #define GX_SEAL_H
@@ -213,6 +219,37 @@ gx_err_t gx_merkle_verify(const gx_suite_t *s, const void *data, size_t len,
 			  size_t npath, const unsigned char root[GX_HASH_LEN],
 			  char *errstr, size_t errstr_size);
 
+/*
+ * Proven nodes of one batch's tree, for a verifier that checks many records
+ * of the batch (the broker): once a record's audit path reached the root,
+ * the node pairs hashed on the way are kept, and a later path through the
+ * same pair takes their parent from the memo instead of hashing it. Only
+ * the hash is saved: the verdicts are exactly gx_merkle_verify's (a forged
+ * leaf or sibling makes a pair the memo does not hold, and is hashed from
+ * there up to a root that does not match). At most about max_bytes are
+ * held, the levels nearest the root first; NULL when count < 2 (no path to
+ * share) or not even the root level fits. One thread.
+ */
+typedef struct gx_merkle_memo gx_merkle_memo_t;
+
+gx_merkle_memo_t *gx_merkle_memo_new(uint64_t count,
+				     const unsigned char root[GX_HASH_LEN],
+				     size_t max_bytes);
+void gx_merkle_memo_destroy(gx_merkle_memo_t *m);
+/* Bytes held by m (0 for NULL). */
+size_t gx_merkle_memo_bytes(const gx_merkle_memo_t *m);
+/*
+ * gx_merkle_verify, remembering proven nodes in memo (may be NULL; used only
+ * when made for this count and root). Same results in every case.
+ */
+gx_err_t gx_merkle_verify_memo(const gx_suite_t *s, gx_merkle_memo_t *memo,
+			       const void *data, size_t len, uint64_t index,
+			       uint64_t count,
+			       const unsigned char (*path)[GX_HASH_LEN],
+			       size_t npath,
+			       const unsigned char root[GX_HASH_LEN],
+			       char *errstr, size_t errstr_size);
+
 /* ---- signing keys and seals ---- */
 
 /* An agency's private key with its certificate (see gx_pki.h). */
@@ -288,6 +325,15 @@ gx_err_t gx_seal_check_record(const gx_suite_t *s, const gx_seal_t *seal,
 			      uint64_t index,
 			      const unsigned char (*path)[GX_HASH_LEN],
 			      size_t npath, char *errstr, size_t errstr_size);
+
+/* The same with a memo of the seal's tree (gx_merkle_verify_memo). */
+gx_err_t gx_seal_check_record_memo(const gx_suite_t *s, const gx_seal_t *seal,
+				   gx_merkle_memo_t *memo, const char *provider,
+				   const unsigned char digest[GX_HASH_LEN],
+				   uint64_t index,
+				   const unsigned char (*path)[GX_HASH_LEN],
+				   size_t npath, char *errstr,
+				   size_t errstr_size);
 
 /* ---- hex helpers (lower-case) ---- */
 void gx_hex(const void *p, size_t n, char *out);	/* out: 2n + 1 */

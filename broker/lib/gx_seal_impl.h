@@ -29,4 +29,12 @@ int gx_suite_sign(const gx_suite_t *s, EVP_PKEY *k, const void *msg,
 int gx_suite_verify(const gx_suite_t *s, EVP_PKEY *k, const void *msg,
 		    size_t len, const unsigned char *sig, size_t siglen);
 
+/*
+ * The SM3 code an sm2-sm3 suite runs: 0 portable C, 1 with BMI2 rotates,
+ * 2 also eight salts and leaves at once with AVX2; at most what the CPU
+ * has (gx_suite_new takes the most). Returns the level now in use; 0 for
+ * ed25519-sha256. For tests of each level, before the suite is shared.
+ */
+int gx_suite_sm3_level(gx_suite_t *s, int level);
+
 #endif /* GX_SEAL_IMPL_H */

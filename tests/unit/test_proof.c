@@ -5,10 +5,12 @@
  * delivery record verifies unless it changed nothing the provider sealed.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gx.h"
@@ -503,6 +505,233 @@ Test(proof, batch_of_one)
 		     GX_OK, "%s", err);
 	cr_assert_eq(proof.npath, 0);
 	cr_assert_eq(proof.index, 0);
+	avro_value_decref(&ing);
+	out_free(&out);
+	exchange_free(&x);
+}
+
+/* A re-encoded copy of sealed record rec with one change made by edit. */
+static void forge(struct ex *x, const gx_buf_t *rec, gx_buf_t *t,
+		  void (*edit)(avro_value_t *ing, int arg), int arg)
+{
+	avro_value_t ing;
+	cr_assert_eq(avro_generic_value_new(x->pop->ingest_iface, &ing), 0);
+	cr_assert_eq(gx_avro_so_decode(rec->data, rec->len, &ing, err,
+				       sizeof(err)),
+		     GX_OK);
+	edit(&ing, arg);
+	gx_buf_reset(t);
+	cr_assert_eq(gx_avro_so_encode(x->pop->ingest_fp, &ing, t, err,
+				       sizeof(err)),
+		     GX_OK, "%s", err);
+	avro_value_decref(&ing);
+}
+
+/* one bit of path element k */
+static void edit_sibling(avro_value_t *ing, int k)
+{
+	avro_value_t sp, path, e;
+	const void *p;
+	size_t len;
+	unsigned char h[GX_HASH_LEN];
+	cr_assert_eq(avro_value_get_by_name(ing, "seal", &sp, NULL), 0);
+	cr_assert_eq(avro_value_get_by_name(&sp, "path", &path, NULL), 0);
+	cr_assert_eq(avro_value_get_by_index(&path, (size_t)k, &e, NULL), 0);
+	cr_assert_eq(avro_value_get_bytes(&e, &p, &len), 0);
+	cr_assert_eq(len, GX_HASH_LEN);
+	memcpy(h, p, GX_HASH_LEN);
+	h[k] ^= 0x20;
+	cr_assert_eq(avro_value_set_bytes(&e, h, GX_HASH_LEN), 0);
+}
+
+/* another name: the record's leaf, digest and Merkle leaf change */
+static void edit_value(avro_value_t *ing, int arg)
+{
+	avro_value_t payload, f;
+	(void)arg;
+	cr_assert_eq(avro_value_get_by_name(ing, "payload", &payload, NULL), 0);
+	cr_assert_eq(avro_value_get_by_name(&payload, "name", &f, NULL), 0);
+	avro_value_t b;
+	int d = 0;
+	if (!avro_value_get_discriminant(&f, &d)) /* a nullable field */
+		cr_assert_eq(avro_value_set_branch(&f, 1, &b), 0);
+	else
+		b = f;
+	cr_assert_eq(avro_value_set_string(&b, "李四"), 0);
+}
+
+/* another record's place: its index (the path stays this record's) */
+static void edit_index(avro_value_t *ing, int index)
+{
+	avro_value_t sp, f;
+	cr_assert_eq(avro_value_get_by_name(ing, "seal", &sp, NULL), 0);
+	cr_assert_eq(avro_value_get_by_name(&sp, "index", &f, NULL), 0);
+	cr_assert_eq(avro_value_set_long(&f, index), 0);
+}
+
+/*
+ * The broker's checker remembers the Merkle nodes its verified records
+ * proved (gx_merkle_memo_t): a record of a batch whose other records were
+ * all verified is still refused with a forged sibling at any level, a
+ * forged leaf (a changed value) or another record's index, before and
+ * after the true record itself verified.
+ */
+static void forged_after_proven(const char *suite)
+{
+	struct ex x;
+	exchange(&x, suite);
+	struct out out;
+	seal_people(&x, x.ga, "SX-GA", 8, &out);
+	avro_value_t ing;
+	cr_assert_eq(avro_generic_value_new(x.pop->ingest_iface, &ing), 0);
+	gx_record_proof_t proof;
+	const char *reason;
+	gx_buf_t t;
+	gx_buf_init(&t);
+	for (size_t r = 0; r < 7; r++)
+		cr_assert_eq(verify_ingest(&x, out.rec[r].data, out.rec[r].len,
+					   &ing, &proof, &reason),
+			     GX_OK, "%s record %zu: %s", suite, r, err);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int k = 0; k < 3; k++) {
+			forge(&x, &out.rec[7], &t, edit_sibling, k);
+			cr_assert_eq(verify_ingest(&x, t.data, t.len, &ing,
+						   &proof, &reason),
+				     GX_ERR_DENIED,
+				     "%s pass %d: forged sibling %d verified",
+				     suite, pass, k);
+			cr_assert_str_eq(reason, "record_not_in_seal");
+		}
+		forge(&x, &out.rec[7], &t, edit_value, 0);
+		cr_assert_eq(verify_ingest(&x, t.data, t.len, &ing, &proof,
+					   &reason),
+			     GX_ERR_DENIED, "%s pass %d: forged leaf", suite,
+			     pass);
+		cr_assert_str_eq(reason, "record_not_in_seal");
+		for (int j = 0; j < 7; j++) {
+			forge(&x, &out.rec[7], &t, edit_index, j);
+			cr_assert_eq(verify_ingest(&x, t.data, t.len, &ing,
+						   &proof, &reason),
+				     GX_ERR_DENIED, "%s as record %d", suite,
+				     j);
+			cr_assert_str_eq(reason, "record_not_in_seal");
+		}
+		/* the true record (in the second pass: again) */
+		cr_assert_eq(verify_ingest(&x, out.rec[7].data, out.rec[7].len,
+					   &ing, &proof, &reason),
+			     GX_OK, "%s: %s", suite, err);
+	}
+	/* and every record once more after a keyring reload emptied the
+	 * cache (the memo goes with it): the seal is checked again */
+	cr_assert_eq(gx_sealcheck_seals_checked(x.check), 1);
+	struct timespec ts[2] = {{0, UTIME_OMIT}, {1234567890, 0}};
+	cr_assert_eq(utimensat(AT_FDCWD, x.conf.keyring, ts, 0), 0);
+	cr_assert_eq(gx_sealcheck_reload(x.check, err, sizeof(err)), GX_OK,
+		     "%s", err);
+	for (size_t r = 0; r < out.n; r++) {
+		forge(&x, &out.rec[r], &t, edit_sibling, (int)r % 3);
+		cr_assert_eq(verify_ingest(&x, t.data, t.len, &ing, &proof,
+					   &reason),
+			     GX_ERR_DENIED);
+		cr_assert_eq(verify_ingest(&x, out.rec[r].data, out.rec[r].len,
+					   &ing, &proof, &reason),
+			     GX_OK);
+	}
+	cr_assert_eq(gx_sealcheck_seals_checked(x.check), 2);
+	gx_buf_free(&t);
+	avro_value_decref(&ing);
+	out_free(&out);
+	exchange_free(&x);
+}
+
+Test(proof, sm2_sm3_forged_after_proven)
+{
+	forged_after_proven(SUITES[0]);
+}
+
+Test(proof, ed25519_sha256_forged_after_proven)
+{
+	forged_after_proven(SUITES[1]);
+}
+
+/* A record of a batch of 10,000 (all but its seal made up): the seal is
+ * SX-GA's own, so the check gets as far as the audit path, which is
+ * random. */
+static char *big_seal;
+static char big_batch[GX_UUID_STRLEN + 1];
+
+static void edit_big(avro_value_t *ing, int index)
+{
+	avro_value_t sp, f, e;
+	size_t n;
+	cr_assert_eq(avro_value_get_by_name(ing, "seal", &sp, NULL), 0);
+	cr_assert_eq(avro_value_get_by_name(&sp, "seal", &f, NULL), 0);
+	cr_assert_eq(avro_value_set_string(&f, big_seal), 0);
+	cr_assert_eq(avro_value_get_by_name(&sp, "batch_id", &f, NULL), 0);
+	cr_assert_eq(avro_value_set_string(&f, big_batch), 0);
+	edit_index(ing, index);
+	cr_assert_eq(avro_value_get_by_name(&sp, "path", &f, NULL), 0);
+	cr_assert_eq(avro_value_get_size(&f, &n), 0);
+	for (; n < 14; n++) /* 10,000 records: 14 levels */
+		cr_assert_eq(avro_value_append(&f, &e, NULL), 0);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char h[GX_HASH_LEN];
+		memset(h, (int)(i + 1), sizeof(h));
+		cr_assert_eq(avro_value_get_by_index(&f, i, &e, NULL), 0);
+		cr_assert_eq(avro_value_set_bytes(&e, h, GX_HASH_LEN), 0);
+	}
+}
+
+/* The proven nodes a checker keeps stay within its budget however many
+ * large batches come by, the batches used longest ago given up first;
+ * records of a batch still verify after their memo was given up. */
+Test(proof, memo_budget)
+{
+	struct ex x;
+	exchange(&x, "ed25519-sha256");
+	struct out out;
+	seal_people(&x, x.ga, "SX-GA", 4, &out);
+	avro_value_t ing;
+	cr_assert_eq(avro_generic_value_new(x.pop->ingest_iface, &ing), 0);
+	gx_record_proof_t proof;
+	const char *reason;
+	gx_buf_t t;
+	gx_buf_init(&t);
+	cr_assert_eq(verify_ingest(&x, out.rec[0].data, out.rec[0].len, &ing,
+				   &proof, &reason),
+		     GX_OK, "%s", err);
+	size_t small = gx_sealcheck_memo_bytes(x.check);
+	cr_assert_gt(small, 0);
+	size_t most = 0;
+	for (int b = 0; b < 12; b++) {
+		unsigned char root[GX_HASH_LEN];
+		gx_seal_t seal;
+		json_t *j = NULL;
+		memset(root, b, sizeof(root));
+		cr_assert_eq(gx_seal_sign(x.ga, NULL, 10000, root, gx_now_ms(),
+					  NULL, &seal, &j, err, sizeof(err)),
+			     GX_OK, "%s", err);
+		big_seal = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		memcpy(big_batch, seal.batch_id, sizeof(big_batch));
+		forge(&x, &out.rec[1], &t, edit_big, 77);
+		cr_assert_eq(verify_ingest(&x, t.data, t.len, &ing, &proof,
+					   &reason),
+			     GX_ERR_DENIED);
+		cr_assert_str_eq(reason, "record_not_in_seal", "%s", err);
+		size_t now = gx_sealcheck_memo_bytes(x.check);
+		cr_assert_leq(now, 4u << 20, "%zu bytes after %d", now, b);
+		if (now > most)
+			most = now;
+		free(big_seal);
+		json_decref(j);
+	}
+	/* several large memos were held at once, then given up */
+	cr_assert_gt(most, 2u << 20);
+	for (size_t r = 0; r < out.n; r++)
+		cr_assert_eq(verify_ingest(&x, out.rec[r].data, out.rec[r].len,
+					   &ing, &proof, &reason),
+			     GX_OK, "%s", err);
+	gx_buf_free(&t);
 	avro_value_decref(&ing);
 	out_free(&out);
 	exchange_free(&x);
