@@ -1,11 +1,13 @@
 /*
- * gx_decision.c - decision hash chain, subject hashes and signed
- * checkpoints (OpenSSL 3: SHA-256, HMAC-SHA-256, Ed25519).
+ * gx_decision.c - decision hash chain, the decision message writer,
+ * subject hashes and signed checkpoints (OpenSSL 3: SHA-256, HMAC-SHA-256,
+ * Ed25519).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,20 +70,248 @@ char *gx_decision_text(const char *prev, json_t *msg, char out[GX_HASH_HEX])
 	return v;
 }
 
-void gx_decision_hash_canon(const char *prev, const char *canon, size_t len,
-			    char out[GX_HASH_HEX])
+static EVP_MD *sha256;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+/* Fetched once for the process: EVP_sha256() would look the algorithm up
+ * (under a lock) on every message. */
+static void sha256_fetch(void)
+{
+	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* SHA-256 of prev and the canonical text, which may come in two pieces
+ * (b may be empty): the one body of the chain hash. */
+static void chain_hash(const char *prev, const char *a, size_t alen,
+		       const char *b, size_t blen, char out[GX_HASH_HEX])
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
+	pthread_once(&sha256_once, sha256_fetch);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+	if (!ctx || !sha256 || !EVP_DigestInit_ex(ctx, sha256, NULL))
 		abort(); /* allocation failure or OpenSSL without SHA-256 */
 	EVP_DigestUpdate(ctx, prev, strlen(prev));
-	EVP_DigestUpdate(ctx, canon, len);
+	EVP_DigestUpdate(ctx, a, alen);
+	EVP_DigestUpdate(ctx, b, blen);
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	hex(md, 32, out);
 }
+
+void gx_decision_hash_canon(const char *prev, const char *canon, size_t len,
+			    char out[GX_HASH_HEX])
+{
+	chain_hash(prev, canon, len, "", 0, out);
+}
+
+/* ---- the direct writer ---- */
+
+/* A string literal appended without its NUL. */
+#define PUT_LIT(b, lit) gx_buf_append((b), (lit), sizeof(lit) - 1)
+
+/* Length of the UTF-8 sequence opening p (at most avail bytes, p[0] >=
+ * 0x80), or 0 when it is not one jansson accepts: a continuation byte, an
+ * overlong form, a surrogate, beyond U+10FFFF or cut short. */
+static size_t utf8_seq(const unsigned char *p, size_t avail)
+{
+	uint32_t cp, min;
+	size_t n;
+	if (p[0] < 0xc2)
+		return 0; /* continuation byte, or 0xc0/0xc1 (overlong) */
+	if (p[0] < 0xe0)
+		n = 2, cp = p[0] & 0x1f, min = 0x80;
+	else if (p[0] < 0xf0)
+		n = 3, cp = p[0] & 0x0f, min = 0x800;
+	else if (p[0] < 0xf5)
+		n = 4, cp = p[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (avail < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Append s as a JSON string the way jansson 2.14 dumps it without
+ * JSON_ENSURE_ASCII or JSON_ESCAPE_SLASH. Returns -1 (out's length as it
+ * was) when s is NULL or not valid UTF-8.
+ */
+static int put_str(gx_buf_t *out, const char *s)
+{
+	static const char xd[] = "0123456789ABCDEF";
+	static const char short_esc['\\' + 1] = {
+	    ['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+	    ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+	if (!s)
+		return -1;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0;
+	/* Worst case: every byte a control character, "\u00XX". */
+	gx_buf_reserve(out, 6 * len + 2);
+	char *o = out->data + out->len;
+	*o++ = '"';
+	while (i < len) {
+		/* A run written as it is: printable ASCII but '"' and '\\'. */
+		size_t run = i;
+		while (run < len && p[run] >= 0x20 && p[run] < 0x80 &&
+		       p[run] != '"' && p[run] != '\\')
+			run++;
+		memcpy(o, p + i, run - i);
+		o += run - i;
+		i = run;
+		if (i == len)
+			break;
+		unsigned char c = p[i];
+		if (c >= 0x80) {
+			size_t n = utf8_seq(p + i, len - i);
+			if (!n)
+				return -1;
+			memcpy(o, p + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		*o++ = '\\';
+		if (c < sizeof(short_esc) && short_esc[c]) {
+			*o++ = short_esc[c];
+		} else {
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = xd[c >> 4];
+			*o++ = xd[c & 15];
+		}
+		i++;
+	}
+	*o++ = '"';
+	out->len = (size_t)(o - out->data);
+	return 0;
+}
+
+/* Append v in decimal, as jansson's "%lld". */
+static void put_int(gx_buf_t *out, int64_t v)
+{
+	char d[20];
+	size_t n = 0;
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	do
+		d[n++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	gx_buf_reserve(out, n + 1);
+	if (v < 0)
+		out->data[out->len++] = '-';
+	while (n)
+		out->data[out->len++] = d[--n];
+}
+
+int gx_decision_entries_text(gx_buf_t *out, const gx_decision_entry_t *e,
+			     size_t n)
+{
+	size_t start = out->len;
+	/* Members in strcmp order, as JSON_SORT_KEYS puts them. */
+	gx_buf_putc(out, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			gx_buf_putc(out, ',');
+		PUT_LIT(out, "{\"consumer\":");
+		if (put_str(out, e[i].consumer))
+			goto bad;
+		PUT_LIT(out, ",\"grant_id\":");
+		if (put_str(out, e[i].grant_id))
+			goto bad;
+		PUT_LIT(out, ",\"purpose\":");
+		if (put_str(out, e[i].purpose))
+			goto bad;
+		PUT_LIT(out, ",\"reason\":");
+		if (put_str(out, e[i].reason))
+			goto bad;
+		PUT_LIT(out, ",\"released\":[");
+		for (size_t f = 0; f < e[i].nreleased; f++) {
+			if (f)
+				gx_buf_putc(out, ',');
+			if (put_str(out, e[i].released[f]))
+				goto bad;
+		}
+		PUT_LIT(out, "],\"verdict\":");
+		if (put_str(out, e[i].verdict))
+			goto bad;
+		gx_buf_putc(out, '}');
+	}
+	gx_buf_putc(out, ']');
+	return 0;
+bad:
+	out->len = start;
+	return -1;
+}
+
+char *gx_decision_write(const gx_decision_head_t *h, const char *entries,
+			size_t entries_len, char out[GX_HASH_HEX])
+{
+	/* The "hash" member, written with a placeholder and left out of the
+	 * hash; it sorts between "decisions" and "ingest". */
+	static const char hash_key[] = ",\"hash\":\"";
+	enum { HASH_KEY = sizeof(hash_key) - 1, HASH_MEMBER = HASH_KEY + 64 + 1 };
+	gx_buf_t b;
+	gx_buf_init(&b);
+	gx_buf_reserve(&b, entries_len + 512);
+	PUT_LIT(&b, "{\"approvals_offset\":");
+	put_int(&b, h->approvals_offset);
+	PUT_LIT(&b, ",\"at\":");
+	put_int(&b, h->at);
+	PUT_LIT(&b, ",\"catalog_offset\":");
+	put_int(&b, h->catalog_offset);
+	PUT_LIT(&b, ",\"chain\":");
+	if (put_str(&b, h->chain))
+		goto bad;
+	PUT_LIT(&b, ",\"decisions\":");
+	gx_buf_append(&b, entries, entries_len);
+	size_t at_hash = b.len;
+	gx_buf_reserve(&b, HASH_MEMBER);
+	memcpy(b.data + b.len, hash_key, HASH_KEY);
+	b.data[b.len + HASH_MEMBER - 1] = '"';
+	b.len += HASH_MEMBER;
+	PUT_LIT(&b, ",\"ingest\":");
+	if (put_str(&b, h->ingest))
+		goto bad;
+	PUT_LIT(&b, ",\"item\":");
+	if (put_str(&b, h->item))
+		goto bad;
+	PUT_LIT(&b, ",\"library\":");
+	if (put_str(&b, h->library))
+		goto bad;
+	PUT_LIT(&b, ",\"prev\":");
+	if (put_str(&b, h->prev))
+		goto bad;
+	PUT_LIT(&b, ",\"provider\":");
+	if (put_str(&b, h->provider))
+		goto bad;
+	PUT_LIT(&b, ",\"record_id\":");
+	if (put_str(&b, h->record_id))
+		goto bad;
+	PUT_LIT(&b, ",\"seq\":");
+	put_int(&b, h->seq);
+	PUT_LIT(&b, ",\"subject\":");
+	if (put_str(&b, h->subject))
+		goto bad;
+	gx_buf_putc(&b, '}');
+	size_t rest = at_hash + HASH_MEMBER;
+	chain_hash(h->prev, b.data, at_hash, b.data + rest, b.len - rest, out);
+	memcpy(b.data + at_hash + HASH_KEY, out, 64);
+	return gx_buf_cstr(&b);
+bad:
+	gx_buf_free(&b);
+	return NULL;
+}
+
+#undef PUT_LIT
 
 gx_err_t gx_chain_head_parse(const char *s, size_t len, int64_t *seq,
 			     char hash[GX_HASH_HEX])
@@ -105,12 +335,20 @@ gx_err_t gx_chain_head_parse(const char *s, size_t len, int64_t *seq,
 	return GX_OK;
 }
 
-void gx_decision_subject(const unsigned char *secret, size_t secretlen,
-		     const char *subject, size_t len, char out[GX_HASH_HEX])
+void gx_decision_subject_k(const gx_hmac_key_t *k, const char *subject,
+			   size_t len, char out[GX_HASH_HEX])
 {
 	const void *parts[] = {"subject", "", subject};
 	size_t lens[] = {7, 1, len};
-	gx_hmac_hex(secret, secretlen, parts, lens, 3, out);
+	gx_hmac_key_hex(k, parts, lens, 3, out);
+}
+
+void gx_decision_subject(const unsigned char *secret, size_t secretlen,
+		     const char *subject, size_t len, char out[GX_HASH_HEX])
+{
+	gx_hmac_key_t *k = gx_hmac_key_new(secret, secretlen);
+	gx_decision_subject_k(k, subject, len, out);
+	gx_hmac_key_free(k);
 }
 
 struct gx_signer {

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "gx.h"
+#include "gx_keyfile.h"
 
 #define GX_HASH_HEX 65
 #define GX_CHAIN_GENESIS                                                      \
@@ -53,6 +54,45 @@ void gx_decision_hash_canon(const char *prev, const char *canon, size_t len,
  */
 char *gx_decision_text(const char *prev, json_t *msg, char out[GX_HASH_HEX]);
 
+/* ---- writing decision messages without building them in jansson ----
+ * The text is byte for byte what jansson makes of the same message with
+ * JSON_COMPACT | JSON_SORT_KEYS (and so what replay recomputes): keys in
+ * strcmp order, integers in decimal, strings escaped as jansson 2.14 does:
+ * '"' and '\\' by a backslash, \b \f \n \r \t short, the other control
+ * characters as \u00XX with upper-case hex digits, and everything else
+ * (DEL, '/', UTF-8 beyond ASCII) as it is. A string that is not valid
+ * UTF-8 (or is NULL) is refused, where jansson's json_string would return
+ * NULL and the member would silently go missing. */
+
+/* One consumer's decision: the members of an element of "decisions". */
+typedef struct gx_decision_entry {
+	const char *consumer, *verdict, *reason, *grant_id, *purpose;
+	const char *const *released;	/* field names, in order */
+	size_t nreleased;
+} gx_decision_entry_t;
+
+/* Append the canonical text of the "decisions" array ("[{...},...]") to
+ * out. Returns 0, or -1 (out unchanged in length) when a string is NULL or
+ * not valid UTF-8 (a C string holds no NUL). Thread-safe. */
+int gx_decision_entries_text(gx_buf_t *out, const gx_decision_entry_t *e,
+			     size_t n);
+
+/* The members of a decision message other than "decisions" and "hash". */
+typedef struct gx_decision_head {
+	const char *chain, *prev, *record_id, *subject, *library, *item,
+	    *provider, *ingest;
+	int64_t seq, at, catalog_offset, approvals_offset;
+} gx_decision_head_t;
+
+/*
+ * The whole decision message as written (malloc'd, NUL-terminated, with
+ * "hash" chained to h->prev), its hash in out: what gx_decision_text makes
+ * of the same message. entries is the text from gx_decision_entries_text.
+ * NULL when a string of h is NULL or not valid UTF-8. Thread-safe.
+ */
+char *gx_decision_write(const gx_decision_head_t *h, const char *entries,
+			size_t entries_len, char out[GX_HASH_HEX]);
+
 /* Parse "SEQ HASH" (committed offset metadata) into a chain head. */
 gx_err_t gx_chain_head_parse(const char *s, size_t len, int64_t *seq,
 			     char hash[GX_HASH_HEX]);
@@ -62,6 +102,9 @@ gx_err_t gx_chain_head_parse(const char *s, size_t len, int64_t *seq,
  * the exchange's secret can. */
 void gx_decision_subject(const unsigned char *secret, size_t secretlen,
 		     const char *subject, size_t len, char out[GX_HASH_HEX]);
+/* The same with the secret made ready once (gx_hmac_key_new); thread-safe. */
+void gx_decision_subject_k(const gx_hmac_key_t *k, const char *subject,
+			   size_t len, char out[GX_HASH_HEX]);
 
 /* ---- checkpoints: the exchange's signature over a chain head ----
  * In the exchange's suite (seal.suite): Ed25519, or SM2 with SM3 and the

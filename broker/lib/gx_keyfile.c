@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,28 +73,93 @@ gx_err_t gx_secret_create(const char *path, size_t n, char *errstr,
 	return err;
 }
 
-void gx_hmac_hex(const unsigned char *key, size_t keylen,
-		 const void *const *parts, const size_t *lens, size_t nparts,
-		 char out[65])
+/*
+ * HMAC as RFC 2104 defines it, H((K ^ opad) || H((K ^ ipad) || m)), with the
+ * two padded key blocks hashed once in gx_hmac_key_new: a call only copies
+ * those states, where EVP_MAC would fetch the algorithm and hash the key
+ * blocks again every time.
+ */
+struct gx_hmac_key {
+	EVP_MD_CTX *inner;	/* after K ^ ipad */
+	EVP_MD_CTX *outer;	/* after K ^ opad */
+};
+
+enum { SHA256_BLOCK = 64, SHA256_LEN = 32 };
+
+gx_hmac_key_t *gx_hmac_key_new(const unsigned char *key, size_t keylen)
+{
+	unsigned char k0[SHA256_BLOCK] = {0}, pad[SHA256_BLOCK];
+	unsigned int n = 0;
+	EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	gx_hmac_key_t *k = gx_calloc(1, sizeof(*k));
+	k->inner = EVP_MD_CTX_new();
+	k->outer = EVP_MD_CTX_new();
+	if (!md || !k->inner || !k->outer)
+		abort(); /* exhaustion, or OpenSSL without SHA-256 */
+	/* A key longer than a block is replaced by its hash (RFC 2104 2.). */
+	if (keylen > SHA256_BLOCK) {
+		if (!EVP_Digest(key, keylen, k0, &n, md, NULL))
+			abort();
+	} else if (keylen) {
+		memcpy(k0, key, keylen);
+	}
+	for (size_t i = 0; i < SHA256_BLOCK; i++)
+		pad[i] = k0[i] ^ 0x36;
+	if (!EVP_DigestInit_ex(k->inner, md, NULL) ||
+	    !EVP_DigestUpdate(k->inner, pad, SHA256_BLOCK))
+		abort();
+	for (size_t i = 0; i < SHA256_BLOCK; i++)
+		pad[i] = k0[i] ^ 0x5c;
+	if (!EVP_DigestInit_ex(k->outer, md, NULL) ||
+	    !EVP_DigestUpdate(k->outer, pad, SHA256_BLOCK))
+		abort();
+	OPENSSL_cleanse(k0, sizeof(k0));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	EVP_MD_free(md); /* the contexts hold their own references */
+	return k;
+}
+
+void gx_hmac_key_free(gx_hmac_key_t *k)
+{
+	if (!k)
+		return;
+	/* OpenSSL's SHA-256 clears its state when a context is freed. */
+	EVP_MD_CTX_free(k->inner);
+	EVP_MD_CTX_free(k->outer);
+	free(k);
+}
+
+void gx_hmac_key_hex(const gx_hmac_key_t *k, const void *const *parts,
+		     const size_t *lens, size_t nparts, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	size_t mdlen = 0;
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0),
-	    OSSL_PARAM_construct_end()};
-	if (!ctx || !EVP_MAC_init(ctx, key, keylen, params))
-		abort(); /* OpenSSL without HMAC-SHA-256 cannot run govex */
+	unsigned int mdlen = 0;
+	/* A context of the call's own: k is only read (copied from). */
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (!c || !EVP_MD_CTX_copy_ex(c, k->inner))
+		abort(); /* exhaustion */
 	for (size_t i = 0; i < nparts; i++)
-		EVP_MAC_update(ctx, parts[i], lens[i]);
-	EVP_MAC_final(ctx, md, &mdlen, sizeof(md));
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
-	for (size_t i = 0; i < 32 && i < mdlen; i++) {
+		EVP_DigestUpdate(c, parts[i], lens[i]);
+	if (!EVP_DigestFinal_ex(c, md, &mdlen) ||
+	    !EVP_MD_CTX_copy_ex(c, k->outer) ||
+	    !EVP_DigestUpdate(c, md, mdlen) ||
+	    !EVP_DigestFinal_ex(c, md, &mdlen) || mdlen != SHA256_LEN)
+		abort();
+	EVP_MD_CTX_free(c);
+	for (size_t i = 0; i < SHA256_LEN; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+/* For a key used once; a key used again should be a gx_hmac_key_t. */
+void gx_hmac_hex(const unsigned char *key, size_t keylen,
+		 const void *const *parts, const size_t *lens, size_t nparts,
+		 char out[65])
+{
+	gx_hmac_key_t *k = gx_hmac_key_new(key, keylen);
+	gx_hmac_key_hex(k, parts, lens, nparts, out);
+	gx_hmac_key_free(k);
 }

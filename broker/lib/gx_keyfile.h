@@ -29,4 +29,19 @@ void gx_hmac_hex(const unsigned char *key, size_t keylen,
 		 const void *const *parts, const size_t *lens, size_t nparts,
 		 char out[65]);
 
+/*
+ * An HMAC-SHA-256 key made ready once: the states after its inner and outer
+ * padded blocks. A call works on its own copies of them and never writes to
+ * the key, so one key may serve any number of threads at once.
+ */
+typedef struct gx_hmac_key gx_hmac_key_t;
+
+/* Never NULL (aborts on exhaustion, as gx_malloc). */
+gx_hmac_key_t *gx_hmac_key_new(const unsigned char *key, size_t keylen);
+/* Cleanses the key's states; accepts NULL. */
+void gx_hmac_key_free(gx_hmac_key_t *k);
+/* The same as gx_hmac_hex with k's key; thread-safe. */
+void gx_hmac_key_hex(const gx_hmac_key_t *k, const void *const *parts,
+		     const size_t *lens, size_t nparts, char out[65]);
+
 #endif /* GX_KEYFILE_H */

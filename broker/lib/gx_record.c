@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gx.h"
+#include "gx_avro.h"
 #include "gx_keyfile.h"
 #include "gx_record.h"
 #include "gx_proof.h"
@@ -201,10 +202,13 @@ gx_err_t gx_record_subject(const gx_library_t *lib, avro_value_t *payload,
 	return GX_OK;
 }
 
-void gx_delivery_key(const gx_library_t *lib, uint64_t released,
-		     const char *consumer, const char *subject, size_t slen,
-		     const unsigned char *secret, size_t secretlen, char *out,
-		     size_t out_size, size_t *outlen)
+/* The one body of gx_delivery_key and gx_delivery_key_k: the pseudonym is
+ * keyed by k, or when k is NULL by secret (made ready only when needed). */
+static void delivery_key(const gx_library_t *lib, uint64_t released,
+			 const char *consumer, const char *subject, size_t slen,
+			 const gx_hmac_key_t *k, const unsigned char *secret,
+			 size_t secretlen, char *out, size_t out_size,
+			 size_t *outlen)
 {
 	if (((released >> lib->subject->index) & 1) && slen < out_size) {
 		memcpy(out, subject, slen);
@@ -215,7 +219,134 @@ void gx_delivery_key(const gx_library_t *lib, uint64_t released,
 	const void *parts[] = {consumer, "", subject};
 	size_t lens[] = {strlen(consumer), 1, slen};
 	char hex[65];
-	gx_hmac_hex(secret, secretlen, parts, lens, 3, hex);
+	if (k)
+		gx_hmac_key_hex(k, parts, lens, 3, hex);
+	else
+		gx_hmac_hex(secret, secretlen, parts, lens, 3, hex);
 	snprintf(out, out_size, "%s", hex);
 	*outlen = strlen(out);
+}
+
+void gx_delivery_key(const gx_library_t *lib, uint64_t released,
+		     const char *consumer, const char *subject, size_t slen,
+		     const unsigned char *secret, size_t secretlen, char *out,
+		     size_t out_size, size_t *outlen)
+{
+	delivery_key(lib, released, consumer, subject, slen, NULL, secret,
+		     secretlen, out, out_size, outlen);
+}
+
+void gx_delivery_key_k(const gx_library_t *lib, uint64_t released,
+		       const char *consumer, const char *subject, size_t slen,
+		       const gx_hmac_key_t *k, char *out, size_t out_size,
+		       size_t *outlen)
+{
+	delivery_key(lib, released, consumer, subject, slen, k, NULL, 0, out,
+		     out_size, outlen);
+}
+
+/* ---- deliveries written directly (gx_delivery_encode) ---- */
+
+/* Avro binary primitives (Avro 1.11 specification, "Binary Encoding"). */
+static void put_long(gx_buf_t *b, int64_t v)
+{
+	uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+	unsigned char t[10];
+	size_t n = 0;
+	while (z & ~0x7fULL) {
+		t[n++] = (unsigned char)((z & 0x7f) | 0x80);
+		z >>= 7;
+	}
+	t[n++] = (unsigned char)z;
+	gx_buf_append(b, t, n);
+}
+
+static void put_bytes(gx_buf_t *b, const void *p, size_t n)
+{
+	put_long(b, (int64_t)n);
+	gx_buf_append(b, p, n);
+}
+
+static void put_str(gx_buf_t *b, const char *s)
+{
+	put_bytes(b, s, strlen(s));
+}
+
+gx_err_t gx_delivery_encode(const gx_library_t *lib, const gx_envelope_t *env,
+			    const gx_field_bytes_t *fields, uint64_t released,
+			    const gx_grant_t *grant, int64_t released_at,
+			    const struct gx_record_proof *proof, gx_buf_t *out,
+			    char *errstr, size_t errstr_size)
+{
+	if (!proof || proof->n != lib->nfields)
+		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+				 "no verified proof for the record");
+	size_t start = out->len;
+	unsigned char hdr[GX_AVRO_SO_HEADER] = {GX_AVRO_SO_MAGIC0, GX_AVRO_SO_MAGIC1};
+	for (int i = 0; i < 8; i++)
+		hdr[2 + i] = (unsigned char)(lib->delivery_fp >> (8 * i));
+	gx_buf_append(out, hdr, sizeof(hdr));
+	/* payload: every field ["null", T] in the view */
+	size_t nwithheld = 0;
+	for (size_t i = 0; i < lib->nfields; i++) {
+		const gx_field_bytes_t *f = &fields[i];
+		if (!((released >> i) & 1)) {
+			put_long(out, 0); /* the null branch */
+			nwithheld++;
+			continue;
+		}
+		if (!f->value) {
+			out->len = start;
+			return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+					 "%s: no value bytes", lib->fields[i].name);
+		}
+		if (!lib->fields[i].nullable)
+			put_long(out, 1); /* T in the payload: the T branch */
+		/* a nullable payload field is the same union already */
+		gx_buf_append(out, f->value, f->len);
+	}
+	/* provenance */
+	put_str(out, env->record_id);
+	put_str(out, env->provider);
+	put_str(out, env->item);
+	put_long(out, env->collected_at);
+	put_long(out, released_at);
+	put_str(out, grant->id);
+	put_str(out, grant->consumer);
+	if (nwithheld) {
+		put_long(out, (int64_t)nwithheld);
+		for (size_t i = 0; i < lib->nfields; i++)
+			if (!((released >> i) & 1))
+				put_str(out, lib->fields[i].name);
+	}
+	put_long(out, 0); /* end of withheld */
+	put_long(out, (int64_t)env->op);
+	/* provenance.proof */
+	if (lib->nfields) {
+		put_long(out, (int64_t)lib->nfields);
+		for (size_t i = 0; i < lib->nfields; i++) {
+			int give = (released >> i) & 1;
+			put_str(out, lib->fields[i].name);
+			if (give) {
+				put_long(out, 1);
+				put_bytes(out, proof->salts[i], GX_HASH_LEN);
+				put_long(out, 0);
+			} else {
+				put_long(out, 0);
+				put_long(out, 1);
+				put_bytes(out, proof->leaves[i], GX_HASH_LEN);
+			}
+		}
+	}
+	put_long(out, 0); /* end of fields */
+	put_str(out, proof->batch_id);
+	put_long(out, proof->index);
+	if (proof->npath) {
+		put_long(out, (int64_t)proof->npath);
+		for (size_t i = 0; i < proof->npath; i++)
+			put_bytes(out, proof->path[i], GX_HASH_LEN);
+	}
+	put_long(out, 0); /* end of path */
+	put_bytes(out, proof->seal, proof->seal_len);
+	return GX_OK;
 }

@@ -11,7 +11,9 @@
 
 #include "gx.h"
 #include "gx_approvals.h"
+#include "gx_keyfile.h"
 #include "gx_schema.h"
+#include "gx_seal.h"
 
 typedef enum { GX_OP_UPSERT = 0, GX_OP_DELETE = 1 } gx_op_t;
 
@@ -39,8 +41,10 @@ gx_err_t gx_record_payload(avro_value_t *rec, avro_value_t *payload,
 struct gx_record_proof; /* gx_proof.h */
 
 /*
- * Fill a delivery value (an instance of lib->delivery_schema, reset by the
- * caller) from an ingest value: fields whose bit is set in released are
+ * The reference form of a delivery, as Avro values (the broker writes the
+ * same bytes directly with gx_delivery_encode; the unit tests hold the two
+ * equal). Fill a delivery value (an instance of lib->delivery_schema, reset
+ * by the caller) from an ingest value: fields whose bit is set in released are
  * copied, all others are null and listed in provenance.withheld; the
  * provenance's proof gets the salts of released fields and the leaves of
  * withheld ones from proof (gx_ingest_verify), and the seal.
@@ -49,6 +53,20 @@ gx_err_t gx_project(const gx_library_t *lib, avro_value_t *ingest,
 		    uint64_t released, const gx_grant_t *grant,
 		    int64_t released_at, const struct gx_record_proof *proof,
 		    avro_value_t *delivery, char *errstr, size_t errstr_size);
+
+/*
+ * The single-object encoding of the delivery gx_project and
+ * gx_avro_so_encode(lib->delivery_fp) would give, written directly:
+ * appended to out, byte for byte the same (tests/unit/test_delivery.c).
+ * fields are the ingest payload's field bytes (gx_payload_field_bytes with
+ * view 0, as gx_ingest_verify computed them), env the ingest envelope,
+ * proof the verified proof. Thread-safe; no Avro value is touched.
+ */
+gx_err_t gx_delivery_encode(const gx_library_t *lib, const gx_envelope_t *env,
+			    const gx_field_bytes_t *fields, uint64_t released,
+			    const gx_grant_t *grant, int64_t released_at,
+			    const struct gx_record_proof *proof, gx_buf_t *out,
+			    char *errstr, size_t errstr_size);
 
 /* The subject key (e.g. the citizen ID) of a payload, as a string view. */
 gx_err_t gx_record_subject(const gx_library_t *lib, avro_value_t *payload,
@@ -67,5 +85,10 @@ void gx_delivery_key(const gx_library_t *lib, uint64_t released,
 		     const char *consumer, const char *subject, size_t slen,
 		     const unsigned char *secret, size_t secretlen, char *out,
 		     size_t out_size, size_t *outlen);
+/* The same with the secret made ready once (gx_hmac_key_new); thread-safe. */
+void gx_delivery_key_k(const gx_library_t *lib, uint64_t released,
+		       const char *consumer, const char *subject, size_t slen,
+		       const gx_hmac_key_t *k, char *out, size_t out_size,
+		       size_t *outlen);
 
 #endif /* GX_RECORD_H */
