@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <openssl/crypto.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@
 #include "gx_metrics.h"
 #include "gx_ops.h"
 #include "gx_policy.h"
+#include "gx_pool.h"
 #include "gx_proof.h"
 #include "gx_record.h"
 #include "gx_schema.h"
@@ -56,6 +58,7 @@ struct broker_conf {
 	int64_t lag_refresh_ms;
 	int64_t lag_timeout_ms;
 	int64_t newest_scan;
+	int64_t threads;
 	gx_seal_conf_t seal;
 };
 
@@ -76,6 +79,10 @@ static const gx_confdef_t broker_defs[] = {
      "longest a transaction stays open before it is committed"},
     {"broker.batch.max", GX_CONF_INT, OFF(batch_max), "5000", 1, 1000000,
      NULL, "most ingest records per transaction"},
+    {"broker.threads", GX_CONF_INT, OFF(threads), "0", 0, 64, NULL,
+     "threads that verify, project and encode records, the main thread "
+     "included (0: one per CPU); deliveries and decisions are written in "
+     "the order records were read whatever the number"},
     {"broker.state.timeout", GX_CONF_DURATION_MS, OFF(state_timeout_ms),
      "60s", 1000, 3600000, NULL,
      "how long to wait at start for catalogue and approvals"},
@@ -133,14 +140,17 @@ struct broker {
 	char *rejected_topic;
 	char *approvals_topic;
 	gx_map_t *topics_ready;	/* delivery topics known to exist */
-	avro_value_t *ingest_vals, *deliver_vals; /* per library */
-	gx_decision_t *best;	/* per-record scratch: one per consumer */
+	gx_pool_t *pool;	/* threads preparing records (run_batch) */
+	struct lane *lanes;	/* one per pool thread */
+	size_t nlanes;
+	struct job *jobs;	/* the batch: BATCH_MAX */
+	size_t njobs;
 	char *decisions_topic;
 	int decisions_partitions;
 	gx_map_t *chains;	/* "topic/partition" -> struct chain */
 	gx_signer_t *signer;
-	gx_sealcheck_t *verifier;	/* seals (gx_proof.h) */
-	gx_record_proof_t proof;	/* the record being processed */
+	gx_sealcheck_t *verifier;	/* seals (gx_proof.h): lane 0's */
+	gx_hmac_key_t *hkey;	/* keyed by the subject secret */
 	/* metrics (gx_metrics.h): families, and handles for the hot path */
 	gx_metrics_t *reg;
 	gx_metric_t *m_in, *m_released, *m_withheld, *m_denied, *m_refused,
@@ -151,8 +161,6 @@ struct broker {
 	int64_t lag_read_at;	/* monotonic ms, 0: never */
 	int lag_failing;
 	gx_metric_child_t *c_commits, *c_aborts, *c_latency;
-	size_t best_cap;
-	gx_buf_t buf;
 	unsigned char secret[GX_SECRET_MAX];
 	size_t secret_len;
 	int running;		/* past start-up catch-up */
@@ -164,6 +172,8 @@ struct broker {
 	int64_t txn_started;
 	/* counters */
 	long records_in, released, withheld, refused, txn_commits, txn_aborts;
+	int64_t commit_ms;	/* time spent committing (sending offsets and
+				 * committing, Kafka's acknowledgements included) */
 };
 
 /* The decision chain of one ingest partition (see gx_decision.h). */
@@ -510,71 +520,173 @@ static void reject(struct broker *b, const rd_kafka_message_t *m,
 }
 
 
-/* Evaluate and release one ingest record. */
-static void process(struct broker *b, const rd_kafka_message_t *m)
+/*
+ * The release path, in two parts (gx_pool.h). prepare() does what depends
+ * on the record alone - schema, envelope, seal, policy, projection and
+ * encoding, the decision entries - on every thread of the pool at once,
+ * each thread with its own Avro values and seal checker (Avro C here is not
+ * thread-safe). release() then takes the records in the order they were
+ * read, on the main thread: metrics, refusals, deliveries and the decision
+ * chained to its partition's head. The catalogue and approvals change only
+ * between batches (main loop), so every record of a batch is decided on
+ * one state, the one its decision message names.
+ */
+
+/* What one thread works with. */
+struct lane {
+	avro_value_t *ingest_vals;	/* per library */
+	gx_sealcheck_t *verifier;
+	gx_record_proof_t proof;	/* the record being prepared */
+	gx_buf_t buf;			/* encoding scratch */
+	gx_decision_entry_t *ents;	/* decision entries scratch */
+	const char **names;		/* their released field names */
+	size_t ents_cap, names_cap;
+};
+
+/* One delivery of a prepared record; key and value in job->data. */
+struct delivery {
+	size_t d;		/* its decision, in job->best */
+	size_t key_off, key_len, val_off, val_len;
+};
+
+/* One ingest record between prepare() and release(). */
+struct job {
+	rd_kafka_message_t *m;
+	const char *reason;	/* refused: the reason code */
+	char detail[512];	/* and why */
+	int seal_failure;	/* the reason is a seal's */
+	uint64_t seals_checked;	/* seals verified preparing it */
+	const gx_library_t *lib;
+	const gx_cat_item_t *item;
+	char *record_id, *provider, *item_id;	/* copies, once decoded */
+	int64_t collected_at, now;
+	gx_decision_t *best;	/* one per consumer with grants in play */
+	size_t best_cap, nbest, nreleased;
+	char *failed;		/* per decision: its projection failed */
+	char proj_err[512];	/* the first failure's error */
+	struct delivery *dl;
+	size_t ndl, dl_cap;
+	gx_buf_t data;		/* delivery keys and values, then entries */
+	size_t entries_off, entries_len;
+	char subject[GX_HASH_HEX];
+};
+
+/* The largest batch the pool gets at once. */
+#define BATCH_MAX 256
+
+static void job_clear(struct job *j)
 {
+	free(j->record_id);
+	free(j->provider);
+	free(j->item_id);
+	j->record_id = j->provider = j->item_id = NULL;
+	j->reason = NULL;
+	j->detail[0] = '\0';
+	j->seal_failure = 0;
+	j->seals_checked = 0;
+	j->lib = NULL;
+	j->item = NULL;
+	j->nbest = j->nreleased = j->ndl = 0;
+	j->entries_off = j->entries_len = 0;
+	j->proj_err[0] = '\0';
+	gx_buf_reset(&j->data);
+}
+
+/* Drop the collected, unreleased records: they are read again (a rewind,
+ * an abort) or are no longer ours (revoked partitions). */
+static void batch_discard(struct broker *b)
+{
+	gx_pool_wait(b->pool); /* a batch being prepared while committing */
+	for (size_t i = 0; i < b->njobs; i++) {
+		rd_kafka_message_destroy(b->jobs[i].m);
+		b->jobs[i].m = NULL;
+	}
+	b->njobs = 0;
+}
+
+static void job_refuse(struct job *j, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void job_refuse(struct job *j, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(j->detail, sizeof(j->detail), fmt, ap);
+	va_end(ap);
+	j->reason = reason;
+	j->ndl = 0;
+}
+
+/* prepare() for item i of the batch, on thread t (gx_pool_fn). */
+static void prepare(void *ctx, size_t t, size_t i)
+{
+	struct broker *b = ctx;
+	struct lane *ln = &b->lanes[t];
+	struct job *j = &b->jobs[i];
+	const rd_kafka_message_t *m = j->m;
 	char err[512];
+	job_clear(j);
 	const char *topic = rd_kafka_topic_name(m->rkt);
-	b->records_in++;
-	const char *libname = topic + strlen(b->ingest_prefix);
-	const gx_library_t *lib = gx_schemas_library(b->schemas, libname);
+	const gx_library_t *lib =
+	    gx_schemas_library(b->schemas, topic + strlen(b->ingest_prefix));
 	if (!lib) {
-		reject(b, m, "unknown_library", "no such base library", NULL);
+		job_refuse(j, "unknown_library", "no such base library");
 		return;
 	}
 	size_t li = 0;
 	while (gx_schemas_at(b->schemas, li) != lib)
 		li++;
+	j->lib = lib;
 	uint64_t fp;
 	if (!m->payload ||
 	    gx_avro_so_fingerprint(m->payload, m->len, &fp, err, sizeof(err))) {
-		reject(b, m, "not_single_object", m->payload ? err : "empty value", NULL);
+		job_refuse(j, "not_single_object", "%s",
+			   m->payload ? err : "empty value");
 		return;
 	}
 	if (fp != lib->ingest_fp) {
-		snprintf(err, sizeof(err),
-			 "schema fingerprint %016llx is not %s's ingest schema",
-			 (unsigned long long)fp, lib->name);
-		reject(b, m, "unknown_schema", err, NULL);
+		job_refuse(j, "unknown_schema",
+			   "schema fingerprint %016llx is not %s's ingest schema",
+			   (unsigned long long)fp, lib->name);
 		return;
 	}
-	avro_value_t *ing = &b->ingest_vals[li];
+	avro_value_t *ing = &ln->ingest_vals[li];
 	avro_value_reset(ing);
-	if (gx_avro_so_decode(m->payload, m->len, ing, err, sizeof(err))) {
-		reject(b, m, "undecodable", err, NULL);
-		return;
-	}
 	gx_envelope_t env;
-	if (gx_ingest_get(ing, &env, err, sizeof(err))) {
-		reject(b, m, "undecodable", err, NULL);
+	if (gx_avro_so_decode(m->payload, m->len, ing, err, sizeof(err)) ||
+	    gx_ingest_get(ing, &env, err, sizeof(err))) {
+		job_refuse(j, "undecodable", "%s", err);
 		return;
 	}
+	j->record_id = gx_strdup(env.record_id);
+	j->provider = gx_strdup(env.provider);
+	j->item_id = gx_strdup(env.item);
+	j->collected_at = env.collected_at;
 	const gx_cat_item_t *item = gx_catalog_get(b->cat, env.item);
 	if (!item) {
-		reject(b, m, "unknown_item", "item is not in the catalogue", &env);
+		job_refuse(j, "unknown_item", "item is not in the catalogue");
 		return;
 	}
 	if (strcmp(item->library, lib->name)) {
-		reject(b, m, "item_library_mismatch",
-		       "the item belongs to another library", &env);
+		job_refuse(j, "item_library_mismatch",
+			   "the item belongs to another library");
 		return;
 	}
 	if (strcmp(item->provider, env.provider)) {
-		reject(b, m, "provider_mismatch",
-		       "the record's provider is not the item's provider", &env);
+		job_refuse(j, "provider_mismatch",
+			   "the record's provider is not the item's provider");
 		return;
 	}
+	j->item = item;
 	/* The provider's seal (DESIGN Integrity): a record that does not
 	 * verify is refused and released to no one. */
 	const char *why;
-	uint64_t checked = gx_sealcheck_seals_checked(b->verifier);
-	gx_err_t ve = gx_ingest_verify(b->verifier, lib, ing, &env, &b->proof,
+	uint64_t checked = gx_sealcheck_seals_checked(ln->verifier);
+	gx_err_t ve = gx_ingest_verify(ln->verifier, lib, ing, &env, &ln->proof,
 				       &why, err, sizeof(err));
-	if (gx_sealcheck_seals_checked(b->verifier) != checked)
-		gx_metric_inc(b->m_seals);
+	j->seals_checked = gx_sealcheck_seals_checked(ln->verifier) - checked;
 	if (ve) {
-		gx_metric_inc(b->m_sealfail, env.provider, why);
-		reject(b, m, why, err, &env);
+		j->seal_failure = 1;
+		job_refuse(j, why, "%s", err);
 		return;
 	}
 	/* The agency the producer says it writes as (its adapter's header;
@@ -586,141 +698,200 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 	    !rd_kafka_header_get_last(hdrs, GX_AGENCY_HEADER, &hv, &hlen) &&
 	    (!hv || hlen != strlen(env.provider) ||
 	     memcmp(hv, env.provider, hlen))) {
-		char q[80];
-		snprintf(q, sizeof(q), "%.*s", hv ? (int)(hlen < 64 ? hlen : 64) : 0,
-			 hv ? (const char *)hv : "");
-		snprintf(err, sizeof(err),
-			 "written by agency %s but sealed by %s", q,
-			 env.provider);
-		gx_metric_inc(b->m_sealfail, env.provider, "producer_mismatch");
-		reject(b, m, "producer_mismatch", err, &env);
+		j->seal_failure = 1;
+		job_refuse(j, "producer_mismatch", "written by agency %.*s but sealed by %s",
+			   hv ? (int)(hlen < 64 ? hlen : 64) : 0,
+			   hv ? (const char *)hv : "", env.provider);
 		return;
 	}
-	gx_metric_inc(b->m_in, lib->name);
-	/* The newest record: records read late (a rebalance, a rewind) must
-	 * not move it back. */
-	gx_metric_child_t *last = gx_metric_child(b->m_last, env.provider, item->id);
-	if (env.collected_at / 1000.0 > gx_gauge_value(last))
-		gx_gauge_set(last, env.collected_at / 1000.0);
 
 	/* One decision per consumer holding grants on the item (gx_policy_choose:
 	 * the same choice replay makes). The index holds only grants in play,
 	 * grouped by consumer, so the cost is the number of grants on this
 	 * item, whatever the total. */
-	int64_t now = gx_now_ms();
+	int64_t now = j->now = gx_now_ms();
 	size_t n;
 	const gx_consumer_grants_t *const *cons =
 	    gx_approvals_consumers_for_item(b->ap, item->id, &n);
-	if (n > b->best_cap) {
-		b->best_cap = n;
-		b->best = gx_realloc(b->best, n * sizeof(*b->best));
+	if (n > j->best_cap) {
+		j->best_cap = n;
+		j->best = gx_realloc(j->best, n * sizeof(*j->best));
+		j->failed = gx_realloc(j->failed, n);
 	}
-	gx_decision_t *best = b->best;
-	size_t nbest = 0, nreleased = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!cons[i]->n)
+	for (size_t k = 0; k < n; k++) {
+		if (!cons[k]->n)
 			continue; /* every grant of this consumer was revoked */
-		gx_policy_choose(item, cons[i]->grants, cons[i]->n, now, &best[nbest]);
-		nreleased += best[nbest].released != 0;
-		nbest++;
+		gx_policy_choose(item, cons[k]->grants, cons[k]->n, now,
+				 &j->best[j->nbest]);
+		j->failed[j->nbest] = 0;
+		j->nreleased += j->best[j->nbest].released != 0;
+		j->nbest++;
 	}
 	avro_value_t payload;
 	const char *key = NULL;
 	size_t klen = 0;
 	if (gx_record_payload(ing, &payload, err, sizeof(err)) ||
 	    gx_record_subject(lib, &payload, &key, &klen, err, sizeof(err))) {
-		reject(b, m, "undecodable", err, &env);
+		job_refuse(j, "undecodable", "%s", err);
 		return;
 	}
-	if (!nreleased) {
-		b->withheld++;
-		gx_metric_inc(b->m_withheld, lib->name, nbest ? "no_release" : "no_grant");
-	}
-	if (!nbest)
+	if (!j->nbest)
 		return; /* no grant in play: nothing to decide, nothing to log */
 
-	json_t *decisions = json_array();
-	avro_value_t *dv = &b->deliver_vals[li];
-	for (size_t j = 0; j < nbest; j++) {
-		gx_decision_t *d = &best[j];
-		if (d->released) {
-			avro_value_reset(dv);
-			gx_buf_reset(&b->buf);
-			if (gx_project(lib, ing, d->released, d->grant, now,
-				       &b->proof, dv, err, sizeof(err)) ||
-			    gx_avro_so_encode(lib->delivery_fp, dv, &b->buf, err,
-					      sizeof(err))) {
-				/* Withhold on any error, and say so. */
-				gx_log(GX_LOG_ERROR, "projection_failed",
-				       "record_id=%s consumer=%s error=\"%s\"",
-				       env.record_id, d->grant->consumer, err);
-				d->verdict = GX_VERDICT_WITHHELD;
-				d->reason = "projection_failed";
-				d->released = 0;
-			} else {
-				char *t = gx_topic_deliver(b->bc->prefix,
-							   d->grant->consumer, lib->name);
-				char dkey[300];
-				size_t dklen;
-				gx_delivery_key(lib, d->released, d->grant->consumer, key,
-						klen, b->secret, b->secret_len, dkey,
-						sizeof(dkey), &dklen);
-				produce(b, t, dkey, dklen, b->buf.data, b->buf.len);
-				free(t);
-				b->released++;
-				gx_metric_inc(b->m_released, d->grant->consumer, lib->name);
-				gx_histogram_observe(b->c_latency,
-						     (now - env.collected_at) / 1000.0);
-			}
-		}
+	/* Deliveries are written directly from the payload's field bytes
+	 * that verification hashed (gx_delivery_encode: the same bytes as
+	 * projecting into an Avro value and encoding it, at a fraction of
+	 * the cost). */
+	for (size_t k = 0; k < j->nbest; k++) {
+		gx_decision_t *d = &j->best[k];
 		if (!d->released)
-			gx_metric_inc(b->m_denied, d->reason);
-		json_t *e = json_object();
-		json_object_set_new(e, "consumer", json_string(d->grant->consumer));
-		json_object_set_new(e, "verdict", json_string(gx_verdict_name(d->verdict)));
-		json_object_set_new(e, "reason", json_string(d->reason));
-		json_object_set_new(e, "grant_id", json_string(d->grant->id));
-		json_object_set_new(e, "purpose", json_string(d->grant->purpose));
-		json_t *rel = json_array();
-		for (size_t f = 0; f < lib->nfields; f++)
-			if ((d->released >> f) & 1)
-				json_array_append_new(rel, json_string(lib->fields[f].name));
-		json_object_set_new(e, "released", rel);
-		json_array_append_new(decisions, e);
+			continue;
+		gx_buf_reset(&ln->buf);
+		if (gx_delivery_encode(lib, &env, ln->proof.fields, d->released,
+				       d->grant, now, &ln->proof, &ln->buf, err,
+				       sizeof(err))) {
+			/* Withhold on any error, and say so (release logs it). */
+			if (!j->proj_err[0])
+				snprintf(j->proj_err, sizeof(j->proj_err), "%s", err);
+			j->failed[k] = 1;
+			d->verdict = GX_VERDICT_WITHHELD;
+			d->reason = "projection_failed";
+			d->released = 0;
+			j->nreleased--;
+			continue;
+		}
+		if (j->ndl == j->dl_cap) {
+			j->dl_cap = j->dl_cap ? 2 * j->dl_cap : 4;
+			j->dl = gx_realloc(j->dl, j->dl_cap * sizeof(*j->dl));
+		}
+		struct delivery *o = &j->dl[j->ndl++];
+		char dkey[300];
+		size_t dklen;
+		gx_delivery_key_k(lib, d->released, d->grant->consumer, key, klen,
+				  b->hkey, dkey, sizeof(dkey), &dklen);
+		o->d = k;
+		o->key_off = j->data.len;
+		o->key_len = dklen;
+		gx_buf_append(&j->data, dkey, dklen);
+		o->val_off = j->data.len;
+		o->val_len = ln->buf.len;
+		gx_buf_append(&j->data, ln->buf.data, ln->buf.len);
 	}
 
+	/* The decision entries, in the decision log's canonical text. */
+	size_t nnames = 0;
+	for (size_t k = 0; k < j->nbest; k++)
+		nnames += (size_t)__builtin_popcountll(j->best[k].released);
+	if (j->nbest > ln->ents_cap) {
+		ln->ents_cap = j->nbest;
+		ln->ents = gx_realloc(ln->ents, ln->ents_cap * sizeof(*ln->ents));
+	}
+	if (nnames > ln->names_cap || !ln->names) {
+		ln->names_cap = nnames > 64 ? nnames : 64;
+		ln->names = gx_realloc(ln->names, ln->names_cap * sizeof(*ln->names));
+	}
+	const char **nm = ln->names;
+	for (size_t k = 0; k < j->nbest; k++) {
+		const gx_decision_t *d = &j->best[k];
+		gx_decision_entry_t *e = &ln->ents[k];
+		e->consumer = d->grant->consumer;
+		e->verdict = gx_verdict_name(d->verdict);
+		e->reason = d->reason;
+		e->grant_id = d->grant->id;
+		e->purpose = d->grant->purpose;
+		e->released = nm;
+		e->nreleased = 0;
+		for (size_t f = 0; f < lib->nfields; f++)
+			if ((d->released >> f) & 1)
+				nm[e->nreleased++] = lib->fields[f].name;
+		nm += e->nreleased;
+	}
+	j->entries_off = j->data.len;
+	if (gx_decision_entries_text(&j->data, ln->ents, j->nbest)) {
+		job_refuse(j, "undecodable",
+			   "a grant of the item holds text that is not UTF-8");
+		return;
+	}
+	j->entries_len = j->data.len - j->entries_off;
+	gx_decision_subject_k(b->hkey, key, klen, j->subject);
+}
+
+/* release() of one prepared record, in the order records were read. */
+static void release(struct broker *b, struct job *j)
+{
+	const rd_kafka_message_t *m = j->m;
+	const char *mtopic = rd_kafka_topic_name(m->rkt);
+	b->records_in++;
+	for (uint64_t k = 0; k < j->seals_checked; k++)
+		gx_metric_inc(b->m_seals);
+	gx_envelope_t env = {.record_id = j->record_id, .provider = j->provider,
+			     .item = j->item_id};
+	if (j->reason) {
+		if (j->seal_failure)
+			gx_metric_inc(b->m_sealfail, j->provider, j->reason);
+		reject(b, m, j->reason, j->detail, j->record_id ? &env : NULL);
+		return;
+	}
+	const gx_library_t *lib = j->lib;
+	gx_metric_inc(b->m_in, lib->name);
+	/* The newest record: records read late (a rebalance, a rewind) must
+	 * not move it back. */
+	gx_metric_child_t *last = gx_metric_child(b->m_last, j->provider, j->item->id);
+	if (j->collected_at / 1000.0 > gx_gauge_value(last))
+		gx_gauge_set(last, j->collected_at / 1000.0);
+	if (!j->nreleased) {
+		b->withheld++;
+		gx_metric_inc(b->m_withheld, lib->name, j->nbest ? "no_release" : "no_grant");
+	}
+	if (!j->nbest)
+		return;
+
 	/* The decision message, chained to its ingest partition's head and
-	 * written in the same transaction as the deliveries above. */
-	struct chain *c = chain_get(b, topic, m->partition);
-	char subject[GX_HASH_HEX], ingest[300];
-	gx_decision_subject(b->secret, b->secret_len, key, klen, subject);
-	snprintf(ingest, sizeof(ingest), "%s/%d/%lld", topic, m->partition,
+	 * written in the same transaction as the deliveries. Made first: a
+	 * record whose decision cannot be written is released to no one. */
+	struct chain *c = chain_get(b, mtopic, m->partition);
+	char ingest[300], hash[GX_HASH_HEX];
+	snprintf(ingest, sizeof(ingest), "%s/%d/%lld", mtopic, m->partition,
 		 (long long)m->offset);
-	json_t *msg = json_object();
-	json_object_set_new(msg, "chain", json_string(c->name));
-	json_object_set_new(msg, "seq", json_integer(c->seq + 1));
-	json_object_set_new(msg, "prev", json_string(c->head));
-	json_object_set_new(msg, "record_id", json_string(env.record_id));
-	json_object_set_new(msg, "subject", json_string(subject));
-	json_object_set_new(msg, "library", json_string(lib->name));
-	json_object_set_new(msg, "item", json_string(item->id));
-	json_object_set_new(msg, "provider", json_string(env.provider));
-	json_object_set_new(msg, "ingest", json_string(ingest));
-	json_object_set_new(msg, "at", json_integer(now));
-	json_object_set_new(msg, "catalog_offset", json_integer(item->offset));
-	json_object_set_new(msg, "approvals_offset",
-			    json_integer(gx_approvals_offset(b->ap)));
-	json_object_set_new(msg, "decisions", decisions);
-	char hash[GX_HASH_HEX];
-	char *v = gx_decision_text(c->head, msg, hash);
-	json_decref(msg);
+	gx_decision_head_t h = {
+	    .chain = c->name, .prev = c->head, .record_id = j->record_id,
+	    .subject = j->subject, .library = lib->name, .item = j->item->id,
+	    .provider = j->provider, .ingest = ingest, .seq = c->seq + 1,
+	    .at = j->now, .catalog_offset = j->item->offset,
+	    .approvals_offset = gx_approvals_offset(b->ap)};
+	char *v = gx_decision_write(&h, (const char *)j->data.data + j->entries_off,
+				    j->entries_len, hash);
+	if (!v) {
+		reject(b, m, "undecodable", "the record id is not UTF-8", &env);
+		return;
+	}
+	for (size_t k = 0; k < j->nbest; k++)
+		if (j->failed[k])
+			gx_log(GX_LOG_ERROR, "projection_failed",
+			       "record_id=%s consumer=%s error=\"%s\"", j->record_id,
+			       j->best[k].grant->consumer, j->proj_err);
+	for (size_t k = 0; k < j->ndl; k++) {
+		const struct delivery *o = &j->dl[k];
+		const gx_decision_t *d = &j->best[o->d];
+		char *t = gx_topic_deliver(b->bc->prefix, d->grant->consumer, lib->name);
+		produce(b, t, (const char *)j->data.data + o->key_off, o->key_len,
+			(const char *)j->data.data + o->val_off, o->val_len);
+		free(t);
+		b->released++;
+		gx_metric_inc(b->m_released, d->grant->consumer, lib->name);
+		gx_histogram_observe(b->c_latency, (j->now - j->collected_at) / 1000.0);
+	}
+	for (size_t k = 0; k < j->nbest; k++)
+		if (!j->best[k].released)
+			gx_metric_inc(b->m_denied, j->best[k].reason);
+
 	rd_kafka_resp_err_t e;
 	/* A full queue (Kafka slow or away) is waited out, as for the
 	 * deliveries (gx_kafka_produce), not turned into an abort. */
 	while ((e = rd_kafka_producev(
 		    b->producer, RD_KAFKA_V_TOPIC(b->decisions_topic),
 		    RD_KAFKA_V_PARTITION(c->partition),
-		    RD_KAFKA_V_KEY((void *)env.record_id, strlen(env.record_id)),
+		    RD_KAFKA_V_KEY((void *)j->record_id, strlen(j->record_id)),
 		    RD_KAFKA_V_VALUE(v, strlen(v)),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END)) ==
 	       RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -734,6 +905,33 @@ static void process(struct broker *b, const rd_kafka_message_t *m)
 	}
 	c->seq++;
 	memcpy(c->head, hash, GX_HASH_HEX);
+}
+
+static int begin_txn(struct broker *b);
+
+/* Release the collected records: prepared on every thread, then released
+ * in order in the open transaction (one is begun). Returns 0; 1 when the
+ * records were dropped because the producer was rebuilt and the consumer
+ * rewound (they are read again); -1 when stopping. */
+static int run_batch(struct broker *b)
+{
+	if (!b->njobs)
+		return 0;
+	int bt = begin_txn(b);
+	if (bt) {
+		batch_discard(b);
+		return bt;
+	}
+	if (gx_pool_running(b->pool))
+		gx_pool_wait(b->pool); /* started while committing */
+	else
+		gx_pool_run(b->pool, b->njobs, prepare, b);
+	for (size_t i = 0; i < b->njobs; i++) {
+		release(b, &b->jobs[i]);
+		b->txn_records++;
+	}
+	batch_discard(b);
+	return 0;
 }
 
 static int fatal_txn(rd_kafka_error_t *e, const char *what);
@@ -780,6 +978,7 @@ static int begin_txn(struct broker *b)
 	b->in_txn = 1;
 	b->txn_failed = 0;
 	b->txn_records = 0;
+
 	b->txn_started = gx_mono_ms();
 	return rebuilt;
 }
@@ -1004,6 +1203,7 @@ static int abort_txn(struct broker *b)
 	rd_kafka_error_t *e;
 	b->in_txn = 0;
 	b->txn_failed = 0;
+	batch_discard(b); /* read again after the rewind */
 	txn_discarded(b);
 	/* -1: the transaction's remaining time, as librdkafka recommends. */
 	while ((e = rd_kafka_abort_transaction(b->producer, -1)))
@@ -1032,9 +1232,19 @@ static int commit_txn(struct broker *b)
 		abort_txn(b);
 		return -1;
 	}
+	/* The consumer's positions (past any transaction markers), except
+	 * where records read for the next transaction are still waiting
+	 * (prepared while this one commits): there, the first of them. Each
+	 * partition's decision-chain head goes with its offset, in the same
+	 * transaction as the decisions themselves. */
 	rd_kafka_position(b->consumer, pos);
-	/* Each partition's decision-chain head goes with its offset, in the
-	 * same transaction as the decisions themselves. */
+	for (size_t i = 0; i < b->njobs; i++) {
+		const rd_kafka_message_t *m = b->jobs[i].m;
+		rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(
+		    pos, rd_kafka_topic_name(m->rkt), m->partition);
+		if (p && (p->offset < 0 || m->offset < p->offset))
+			p->offset = m->offset;
+	}
 	for (int i = 0; i < pos->cnt; i++) {
 		rd_kafka_topic_partition_t *p = &pos->elems[i];
 		struct chain *c = chain_get(b, p->topic, p->partition);
@@ -1063,6 +1273,7 @@ static int commit_txn(struct broker *b)
 	rd_kafka_topic_partition_list_destroy(pos);
 	if (!e) {
 		b->in_txn = 0;
+		b->commit_ms += gx_mono_ms() - t0;
 		b->txn_commits++;
 		gx_counter_inc(b->c_commits);
 		return 0;
@@ -1123,6 +1334,12 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		 * may belong to another instance already). */
 		int lost = rd_kafka_assignment_lost(rk);
 		revoking_all = !coop;
+		/* Records collected for the next batch are released first
+		 * (read from partitions still ours), or dropped if lost. */
+		if (lost)
+			batch_discard(b);
+		else if (run_batch(b) < 0)
+			batch_discard(b);
 		if (b->in_txn) {
 			if (lost)
 				abort_txn(b);
@@ -1147,6 +1364,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		 * back in step; what was read is not ours to commit. */
 		gx_log(GX_LOG_WARN, "rebalance_failed", "error=\"%s\"", rd_kafka_err2str(err));
 		revoking_all = 1;
+		batch_discard(b);
 		if (b->in_txn)
 			abort_txn(b);
 		revoking_all = 0;
@@ -1245,6 +1463,7 @@ static int rebuild_producer(struct broker *b, const char *step)
 	static int rebuilds;
 	char fe[512], err[1024];
 	rd_kafka_resp_err_t code = rd_kafka_fatal_error(b->producer, fe, sizeof(fe));
+	batch_discard(b); /* read again after the rewind, or stopping */
 	if (b->in_txn)
 		txn_discarded(b);
 	b->in_txn = 0;
@@ -1430,7 +1649,7 @@ int main(int argc, char **argv)
 	}
 	b.bc = &bc;
 	b.conf = &conf;
-	gx_buf_init(&b.buf);
+	b.hkey = gx_hmac_key_new(b.secret, b.secret_len);
 	b.topics_ready = gx_map_new();
 	b.ingest_prefix = gx_asprintf("%s.ingest.", bc.prefix);
 	b.rejected_topic = gx_topic(bc.prefix, "rejected");
@@ -1461,14 +1680,33 @@ int main(int argc, char **argv)
 		gx_log(GX_LOG_ERROR, "schemas_failed", "error=\"%s\"", err);
 		goto out;
 	}
+	/* Each thread its own Avro values and seal checker, all made here,
+	 * on this thread (Avro C's reference counts are not atomic). */
 	size_t nlib = gx_schemas_count(b.schemas);
-	b.ingest_vals = gx_calloc(nlib, sizeof(avro_value_t));
-	b.deliver_vals = gx_calloc(nlib, sizeof(avro_value_t));
-	for (size_t i = 0; i < nlib; i++) {
-		const gx_library_t *lib = gx_schemas_at(b.schemas, i);
-		avro_generic_value_new(lib->ingest_iface, &b.ingest_vals[i]);
-		avro_generic_value_new(lib->delivery_iface, &b.deliver_vals[i]);
+	size_t nthreads = gx_pool_default_threads((long)bc.threads);
+	b.lanes = gx_calloc(nthreads, sizeof(*b.lanes));
+	for (size_t t = 0; t < nthreads; t++) {
+		struct lane *ln = &b.lanes[t];
+		ln->ingest_vals = gx_calloc(nlib, sizeof(avro_value_t));
+		for (size_t i = 0; i < nlib; i++)
+			avro_generic_value_new(gx_schemas_at(b.schemas, i)->ingest_iface,
+					       &ln->ingest_vals[i]);
+		gx_buf_init(&ln->buf);
+		if (t == 0) {
+			ln->verifier = b.verifier;
+		} else if (gx_sealcheck_open(&bc.seal, &ln->verifier, err, sizeof(err))) {
+			gx_log(GX_LOG_ERROR, "seals_failed", "error=\"%s\"", err);
+			nthreads = t + 1; /* what was made is freed */
+			b.nlanes = nthreads;
+			goto out;
+		}
+		b.nlanes = t + 1;
 	}
+	b.jobs = gx_calloc(BATCH_MAX, sizeof(*b.jobs));
+	for (size_t i = 0; i < BATCH_MAX; i++)
+		gx_buf_init(&b.jobs[i].data);
+	b.pool = gx_pool_new(nthreads);
+	gx_log(GX_LOG_INFO, "threads", "count=%zu", nthreads);
 	b.cat = gx_catalog_new(b.schemas);
 	b.ap = gx_approvals_new();
 
@@ -1522,28 +1760,42 @@ int main(int argc, char **argv)
 			ensure_delivery_topics(&b);
 		}
 
+		/* A batch: what has arrived, up to BATCH_MAX and the room
+		 * left in the transaction; waiting only for the first. */
+		int due = b.in_txn && (b.txn_records >= bc.batch_max ||
+				       gx_mono_ms() - b.txn_started >= bc.commit_interval_ms);
+		int64_t left = due ? bc.batch_max : bc.batch_max - b.txn_records;
+		size_t room = left < 1 ? 1 : left > BATCH_MAX ? BATCH_MAX : (size_t)left;
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(b.consumer, 50);
-		if (m) {
+		while (m) {
 			if (m->err) {
 				if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
 					gx_log(GX_LOG_WARN, "consume_error", "error=\"%s\"",
 					       rd_kafka_message_errstr(m));
+				rd_kafka_message_destroy(m);
 			} else {
-				int bt = begin_txn(&b);
-				if (bt) {
-					/* -1: stopping; 1: the producer was
-					 * rebuilt and the consumer rewound, so
-					 * m is read again. */
-					rd_kafka_message_destroy(m);
-					if (bt < 0)
-						break;
-					continue;
-				}
-				process(&b, m);
-				b.txn_records++;
+				b.jobs[b.njobs++].m = m;
 			}
-			rd_kafka_message_destroy(m);
+			if (b.njobs >= room || stop)
+				break;
+			m = rd_kafka_consumer_poll(b.consumer, 0);
 		}
+		if (due) {
+			/* The open transaction is due: the batch is prepared
+			 * on the other threads while it commits, then
+			 * released in the next one. */
+			if (b.njobs)
+				gx_pool_start(b.pool, b.njobs, prepare, &b);
+			commit_txn(&b);
+			if (stop == 2 || !b.producer) {
+				batch_discard(&b);
+				break;
+			}
+		}
+		/* -1: stopping; 1: the producer was rebuilt and the consumer
+		 * rewound, so the batch is read again. */
+		if (run_batch(&b) < 0)
+			break;
 		if (stop == 2 || !b.producer)
 			break; /* a producer that could not be rebuilt */
 		rd_kafka_poll(b.producer, 0);
@@ -1551,9 +1803,6 @@ int main(int argc, char **argv)
 			last_checkpoint = gx_mono_ms();
 			checkpoint_chains(&b);
 		}
-		if (b.in_txn && (b.txn_records >= bc.batch_max ||
-				 gx_mono_ms() - b.txn_started >= bc.commit_interval_ms))
-			commit_txn(&b);
 		if (gx_mono_ms() - last_expiry_scan >= 1000) {
 			last_expiry_scan = gx_mono_ms();
 			note_expiries(&b);
@@ -1562,9 +1811,9 @@ int main(int argc, char **argv)
 			last_report = gx_mono_ms();
 			gx_log(GX_LOG_INFO, "stats",
 			       "records_in=%ld released=%ld withheld=%ld refused=%ld "
-			       "txn_commits=%ld txn_aborts=%ld",
+			       "txn_commits=%ld txn_aborts=%ld commit_ms=%lld",
 			       b.records_in, b.released, b.withheld, b.refused,
-			       b.txn_commits, b.txn_aborts);
+			       b.txn_commits, b.txn_aborts, (long long)b.commit_ms);
 		}
 	}
 	if (stop == 1) {
@@ -1576,9 +1825,9 @@ int main(int argc, char **argv)
 	}
 	gx_log(GX_LOG_INFO, "broker_stopped",
 	       "records_in=%ld released=%ld withheld=%ld refused=%ld "
-	       "txn_commits=%ld txn_aborts=%ld",
+	       "txn_commits=%ld txn_aborts=%ld commit_ms=%lld",
 	       b.records_in, b.released, b.withheld, b.refused, b.txn_commits,
-	       b.txn_aborts);
+	       b.txn_aborts, (long long)b.commit_ms);
 out:
 	gx_http_stop(http); /* before anything its scrape hook reads goes */
 	gx_scan_destroy(b.lag_scan);
@@ -1590,18 +1839,35 @@ out:
 		rd_kafka_destroy(b.producer);
 	gx_state_reader_destroy(b.cat_reader);
 	gx_state_reader_destroy(b.ap_reader);
-	for (size_t i = 0; b.schemas && i < gx_schemas_count(b.schemas); i++) {
-		avro_value_decref(&b.ingest_vals[i]);
-		avro_value_decref(&b.deliver_vals[i]);
+	gx_pool_destroy(b.pool);
+	if (b.jobs) {
+		batch_discard(&b);
+		for (size_t i = 0; i < BATCH_MAX; i++) {
+			job_clear(&b.jobs[i]);
+			free(b.jobs[i].best);
+			free(b.jobs[i].failed);
+			free(b.jobs[i].dl);
+			gx_buf_free(&b.jobs[i].data);
+		}
+		free(b.jobs);
 	}
-	free(b.best);
-	free(b.ingest_vals);
-	free(b.deliver_vals);
+	for (size_t t = 0; t < b.nlanes; t++) {
+		struct lane *ln = &b.lanes[t];
+		for (size_t i = 0; i < gx_schemas_count(b.schemas); i++)
+			if (ln->ingest_vals[i].self)
+				avro_value_decref(&ln->ingest_vals[i]);
+		free(ln->ingest_vals);
+		gx_buf_free(&ln->buf);
+		free(ln->ents);
+		free(ln->names);
+		if (t)
+			gx_sealcheck_destroy(ln->verifier);
+	}
+	free(b.lanes);
 	gx_catalog_destroy(b.cat);
 	gx_approvals_destroy(b.ap);
 	gx_schemas_destroy(b.schemas);
 	gx_map_destroy(b.topics_ready, NULL);
-	gx_buf_free(&b.buf);
 	free(b.ingest_prefix);
 	free(b.rejected_topic);
 	free(b.approvals_topic);
@@ -1609,6 +1875,7 @@ out:
 	gx_map_destroy(b.chains, free);
 	gx_signer_destroy(b.signer);
 	gx_sealcheck_destroy(b.verifier);
+	gx_hmac_key_free(b.hkey);
 	gx_metrics_destroy(b.reg);
 	free(cat_topic);
 	free(ap_topic);
