@@ -937,6 +937,10 @@ int main(int argc, char **argv)
 	gx_loglevel_t lvl;
 	gx_loglevel_parse(ac.log_level, &lvl);
 	gx_log_init("govex-adapter", lvl);
+	/* From here a stop signal ends the adapter cleanly, during start-up
+	 * too (the default action would kill it with status 143). */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 
 	struct adapter a;
 	memset(&a, 0, sizeof(a));
@@ -1165,8 +1169,6 @@ int main(int argc, char **argv)
 	avro_generic_value_new(a.lib->ingest_iface, &a.ingest);
 	have_value = 1;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	gx_log(GX_LOG_INFO, "adapter_started",
 	       "source=%s type=%s item=%s library=%s topic=%s adapter=%s "
 	       "resume=%s start=%s digests=%zu digests_ms=%lld suite=%s "

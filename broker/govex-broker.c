@@ -1614,6 +1614,10 @@ int main(int argc, char **argv)
 	gx_loglevel_t lvl;
 	gx_loglevel_parse(bc.log_level, &lvl);
 	gx_log_init("govex-broker", lvl);
+	/* From here a stop signal ends the broker cleanly, during start-up
+	 * too (the default action would kill it with status 143). */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 
 	struct broker b;
 	memset(&b, 0, sizeof(b));
@@ -1734,11 +1738,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ensure_delivery_topics(&b);
-	seed_last_records(&b);
+	if (!stop)
+		seed_last_records(&b);
 	b.running = 1;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	gx_log(GX_LOG_INFO, "broker_started", "group=%s transactional_id=%s",
 	       bc.group, bc.txn_id);
 	int64_t last_report = gx_mono_ms(), last_expiry_scan = 0;

@@ -276,3 +276,19 @@ Test(policy, govexctl_refuses_with_exit_2_and_a_reason, .timeout = 120)
 	json_decref(r);
 	free(req);
 }
+
+/* A supervisor's SIGTERM may come while the broker is still starting (state
+ * loading, Kafka set-up): it must still end cleanly, status 0, not die by
+ * the signal's default action. */
+Test(policy, a_stop_during_start_up_ends_cleanly, .timeout = 120)
+{
+	const char *P = "pst";
+	it_setup(P, it_population_catalog("140000-GA-0009"));
+	pid_t broker = it_broker(P);
+	/* http_listening is logged before the state is read */
+	for (int i = 0; i < 300 && !it_log_count(P, "govex-broker", "event=http_listening");
+	     i++)
+		usleep(10000);
+	cr_assert_eq(it_stop(broker), 0, "SIGTERM in start-up: not a clean exit");
+	cr_assert_eq(it_log_count(P, "govex-broker", "event=broker_stopped"), 1);
+}
