@@ -279,8 +279,9 @@ static gx_err_t metrics_setup(struct broker *b, char *err, size_t errsz)
 				    "provider and reason (refused, released to no one)",
 				    "provider,reason", &b->m_sealfail, err, errsz)) ||
 	    (e = gx_metrics_counter(r, "govex_seals_verified_total",
-				    "Seal signatures checked (each batch once; its "
-				    "other records hit the cache)", NULL, &b->m_seals,
+				    "Seal signatures checked (each batch once per "
+				    "broker thread; its other records hit that "
+				    "thread's cache)", NULL, &b->m_seals,
 				    err, errsz)) ||
 	    (e = gx_metrics_gauge(r, "govex_build_info", "Build of this program",
 				  "version", &build, err, errsz)))
@@ -529,7 +530,9 @@ static void reject(struct broker *b, const rd_kafka_message_t *m,
  * read, on the main thread: metrics, refusals, deliveries and the decision
  * chained to its partition's head. The catalogue and approvals change only
  * between batches (main loop), so every record of a batch is decided on
- * one state, the one its decision message names.
+ * one state, the one its decision message names. (Avro C keeps its error
+ * text in one static buffer: when two threads refuse malformed records at
+ * once, a refusal's detail may be the other's; its reason code is exact.)
  */
 
 /* What one thread works with. */
@@ -562,8 +565,8 @@ struct job {
 	int64_t collected_at, now;
 	gx_decision_t *best;	/* one per consumer with grants in play */
 	size_t best_cap, nbest, nreleased;
-	char *failed;		/* per decision: its projection failed */
-	char proj_err[512];	/* the first failure's error */
+	char **failed;		/* per decision: why its projection failed,
+				 * or NULL */
 	struct delivery *dl;
 	size_t ndl, dl_cap;
 	gx_buf_t data;		/* delivery keys and values, then entries */
@@ -573,6 +576,8 @@ struct job {
 
 /* The largest batch the pool gets at once. */
 #define BATCH_MAX 256
+/* Bytes of deliveries a batch slot keeps between records. */
+#define JOB_KEEP (256 * 1024)
 
 static void job_clear(struct job *j)
 {
@@ -580,6 +585,10 @@ static void job_clear(struct job *j)
 	free(j->provider);
 	free(j->item_id);
 	j->record_id = j->provider = j->item_id = NULL;
+	for (size_t k = 0; k < j->nbest; k++) {
+		free(j->failed[k]);
+		j->failed[k] = NULL;
+	}
 	j->reason = NULL;
 	j->detail[0] = '\0';
 	j->seal_failure = 0;
@@ -588,7 +597,8 @@ static void job_clear(struct job *j)
 	j->item = NULL;
 	j->nbest = j->nreleased = j->ndl = 0;
 	j->entries_off = j->entries_len = 0;
-	j->proj_err[0] = '\0';
+	if (j->data.cap > JOB_KEEP)
+		gx_buf_free(&j->data); /* one huge record does not pin memory */
 	gx_buf_reset(&j->data);
 }
 
@@ -716,14 +726,14 @@ static void prepare(void *ctx, size_t t, size_t i)
 	if (n > j->best_cap) {
 		j->best_cap = n;
 		j->best = gx_realloc(j->best, n * sizeof(*j->best));
-		j->failed = gx_realloc(j->failed, n);
+		j->failed = gx_realloc(j->failed, n * sizeof(*j->failed));
 	}
 	for (size_t k = 0; k < n; k++) {
 		if (!cons[k]->n)
 			continue; /* every grant of this consumer was revoked */
 		gx_policy_choose(item, cons[k]->grants, cons[k]->n, now,
 				 &j->best[j->nbest]);
-		j->failed[j->nbest] = 0;
+		j->failed[j->nbest] = NULL;
 		j->nreleased += j->best[j->nbest].released != 0;
 		j->nbest++;
 	}
@@ -751,9 +761,7 @@ static void prepare(void *ctx, size_t t, size_t i)
 				       d->grant, now, &ln->proof, &ln->buf, err,
 				       sizeof(err))) {
 			/* Withhold on any error, and say so (release logs it). */
-			if (!j->proj_err[0])
-				snprintf(j->proj_err, sizeof(j->proj_err), "%s", err);
-			j->failed[k] = 1;
+			j->failed[k] = gx_strdup(err);
 			d->verdict = GX_VERDICT_WITHHELD;
 			d->reason = "projection_failed";
 			d->released = 0;
@@ -833,6 +841,30 @@ static void release(struct broker *b, struct job *j)
 		return;
 	}
 	const gx_library_t *lib = j->lib;
+	/* The decision message, chained to its ingest partition's head and
+	 * written in the same transaction as the deliveries. Made first: a
+	 * record whose decision cannot be written is refused, released to
+	 * no one. */
+	struct chain *c = NULL;
+	char *v = NULL, hash[GX_HASH_HEX];
+	if (j->nbest) {
+		c = chain_get(b, mtopic, m->partition);
+		char ingest[300];
+		snprintf(ingest, sizeof(ingest), "%s/%d/%lld", mtopic, m->partition,
+			 (long long)m->offset);
+		gx_decision_head_t h = {
+		    .chain = c->name, .prev = c->head, .record_id = j->record_id,
+		    .subject = j->subject, .library = lib->name, .item = j->item->id,
+		    .provider = j->provider, .ingest = ingest, .seq = c->seq + 1,
+		    .at = j->now, .catalog_offset = j->item->offset,
+		    .approvals_offset = gx_approvals_offset(b->ap)};
+		v = gx_decision_write(&h, (const char *)j->data.data + j->entries_off,
+				      j->entries_len, hash);
+		if (!v) {
+			reject(b, m, "undecodable", "the record id is not UTF-8", &env);
+			return;
+		}
+	}
 	gx_metric_inc(b->m_in, lib->name);
 	/* The newest record: records read late (a rebalance, a rewind) must
 	 * not move it back. */
@@ -845,31 +877,11 @@ static void release(struct broker *b, struct job *j)
 	}
 	if (!j->nbest)
 		return;
-
-	/* The decision message, chained to its ingest partition's head and
-	 * written in the same transaction as the deliveries. Made first: a
-	 * record whose decision cannot be written is released to no one. */
-	struct chain *c = chain_get(b, mtopic, m->partition);
-	char ingest[300], hash[GX_HASH_HEX];
-	snprintf(ingest, sizeof(ingest), "%s/%d/%lld", mtopic, m->partition,
-		 (long long)m->offset);
-	gx_decision_head_t h = {
-	    .chain = c->name, .prev = c->head, .record_id = j->record_id,
-	    .subject = j->subject, .library = lib->name, .item = j->item->id,
-	    .provider = j->provider, .ingest = ingest, .seq = c->seq + 1,
-	    .at = j->now, .catalog_offset = j->item->offset,
-	    .approvals_offset = gx_approvals_offset(b->ap)};
-	char *v = gx_decision_write(&h, (const char *)j->data.data + j->entries_off,
-				    j->entries_len, hash);
-	if (!v) {
-		reject(b, m, "undecodable", "the record id is not UTF-8", &env);
-		return;
-	}
 	for (size_t k = 0; k < j->nbest; k++)
 		if (j->failed[k])
 			gx_log(GX_LOG_ERROR, "projection_failed",
 			       "record_id=%s consumer=%s error=\"%s\"", j->record_id,
-			       j->best[k].grant->consumer, j->proj_err);
+			       j->best[k].grant->consumer, j->failed[k]);
 	for (size_t k = 0; k < j->ndl; k++) {
 		const struct delivery *o = &j->dl[k];
 		const gx_decision_t *d = &j->best[o->d];
@@ -1336,12 +1348,15 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		revoking_all = !coop;
 		/* Records collected for the next batch are released first
 		 * (read from partitions still ours), or dropped if lost. */
+		int dropped = lost;
 		if (lost)
 			batch_discard(b);
-		else if (run_batch(b) < 0)
-			batch_discard(b);
+		else if (run_batch(b))
+			dropped = 1; /* not released (stopping, or a new
+				      * producer): its positions must not
+				      * be committed */
 		if (b->in_txn) {
-			if (lost)
+			if (dropped)
 				abort_txn(b);
 			else
 				commit_txn(b);
@@ -1382,7 +1397,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  *   - the consumer's prefetch: queued.max.messages.kbytes (16 MiB; for the
  *     group consumer one queue for all partitions), overshot by at most one
  *     fetch response, fetch.max.bytes (8 MiB);
- * plus its state: catalogue, grants, a decision chain per ingest partition.
+ * plus its state: catalogue, grants, a decision chain per ingest partition;
+ * and per thread (broker.threads) a seal checker (at most 4 MiB of proven
+ * Merkle nodes, gx_proof.h) and per batch slot (256) the encoded
+ * deliveries of one record, kept for the next record up to JOB_KEEP.
  * kafka.* settings override these defaults (gx_conf_kafka_get).
  */
 static const char *const producer_memory[] = {
@@ -1834,6 +1852,8 @@ int main(int argc, char **argv)
 out:
 	gx_http_stop(http); /* before anything its scrape hook reads goes */
 	gx_scan_destroy(b.lag_scan);
+	if (b.jobs)
+		batch_discard(&b); /* its messages belong to the consumer */
 	if (b.consumer) {
 		rd_kafka_consumer_close(b.consumer);
 		rd_kafka_destroy(b.consumer);
@@ -1844,7 +1864,6 @@ out:
 	gx_state_reader_destroy(b.ap_reader);
 	gx_pool_destroy(b.pool);
 	if (b.jobs) {
-		batch_discard(&b);
 		for (size_t i = 0; i < BATCH_MAX; i++) {
 			job_clear(&b.jobs[i]);
 			free(b.jobs[i].best);

@@ -1,6 +1,7 @@
 /*
  * gx_pool.c - a fork-join pool (see gx_pool.h).
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -76,8 +77,13 @@ gx_pool_t *gx_pool_new(size_t nthreads)
 		struct helper_arg *a = gx_malloc(sizeof(*a));
 		a->p = p;
 		a->thread = t;
-		if (pthread_create(&p->th[t - 1], NULL, helper, a))
-			abort(); /* no threads: nothing sensible to fall back to */
+		if (pthread_create(&p->th[t - 1], NULL, helper, a)) {
+			/* Fewer threads than asked: the pool works with the
+			 * ones it has (gx_pool_threads says how many). */
+			free(a);
+			p->nthreads = t;
+			break;
+		}
 	}
 	return p;
 }
@@ -90,6 +96,7 @@ size_t gx_pool_threads(const gx_pool_t *p)
 void gx_pool_start(gx_pool_t *p, size_t n, gx_pool_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&p->mu);
+	assert(!p->started); /* one run at a time */
 	p->fn = fn;
 	p->ctx = ctx;
 	p->n = n;
@@ -132,6 +139,7 @@ void gx_pool_destroy(gx_pool_t *p)
 {
 	if (!p)
 		return;
+	gx_pool_wait(p); /* a run still going is finished first */
 	pthread_mutex_lock(&p->mu);
 	p->quit = 1;
 	pthread_cond_broadcast(&p->start);

@@ -22,8 +22,8 @@ typedef struct gx_pool gx_pool_t;
 typedef void (*gx_pool_fn)(void *ctx, size_t thread, size_t item);
 
 /* A pool of nthreads threads in all, the caller's included (1: no threads
- * are started and gx_pool_run is a plain loop). Aborts when a thread
- * cannot be started. */
+ * are started and gx_pool_run is a plain loop). When a thread cannot be
+ * started the pool has fewer (gx_pool_threads says how many). */
 gx_pool_t *gx_pool_new(size_t nthreads);
 size_t gx_pool_threads(const gx_pool_t *p);
 /* Run fn over items 0..n-1; returns when all are done. Not reentrant: one
@@ -38,7 +38,7 @@ void gx_pool_start(gx_pool_t *p, size_t n, gx_pool_fn fn, void *ctx);
 void gx_pool_wait(gx_pool_t *p);
 /* A run was started and not yet waited for. */
 int gx_pool_running(const gx_pool_t *p);
-/* Stop and join the threads. */
+/* Finish a run still going, then stop and join the threads. */
 void gx_pool_destroy(gx_pool_t *p);
 
 /* Threads to use for a setting of n: n itself when positive, else one per

@@ -119,3 +119,22 @@ static void check_start_wait(size_t nthreads)
 }
 
 Test(pool, start_then_wait) { check_start_wait(2); check_start_wait(1); }
+
+/* Destroying a pool with a run started and not waited for finishes the
+ * run first: no item is skipped. */
+Test(pool, destroy_finishes_a_started_run)
+{
+	for (size_t nthreads = 1; nthreads <= 3; nthreads++) {
+		gx_pool_t *p = gx_pool_new(nthreads);
+		struct visits v = {.nthreads = nthreads, .slow = 100};
+		v.count = calloc(40, sizeof(*v.count));
+		v.by_thread = calloc(nthreads, sizeof(*v.by_thread));
+		gx_pool_start(p, 40, visit, &v);
+		gx_pool_destroy(p);
+		for (size_t i = 0; i < 40; i++)
+			cr_assert_eq(atomic_load(&v.count[i]), 1, "item %zu (%zu threads)",
+				     i, nthreads);
+		free(v.count);
+		free(v.by_thread);
+	}
+}
