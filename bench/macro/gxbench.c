@@ -32,7 +32,9 @@
  *       steady R rows/s (a govex-adapter follows the table), read
  *       DELIVERY_TOPIC with isolation.level=read_committed, and report
  *       collected_at -> visible (p50, p99, max) for rows inserted after
- *       the warm-up
+ *       the warm-up, and the p50/p99 of its two parts: collected_at ->
+ *       the broker's released_at (adapter, its commit, the broker's
+ *       fetch) and released_at -> visible (the broker's commit, the fetch)
  */
 #include <avro.h>
 #include <errno.h>
@@ -722,6 +724,7 @@ static int cmd_latency(struct opts *o)
 		die("pthread_create");
 	size_t cap = (size_t)(o->rate * (o->seconds + 10)), n = 0;
 	double *lat = gx_malloc(cap * sizeof(double));
+	double *part[2] = {gx_malloc(cap * sizeof(double)), gx_malloc(cap * sizeof(double))};
 	long seen = 0, bad = 0;
 	double idle_since = 0;
 	for (;;) {
@@ -749,14 +752,21 @@ static int cmd_latency(struct opts *o)
 		idle_since = 0;
 		seen++;
 		avro_value_reset(&dv);
-		avro_value_t prov, ca;
-		int64_t collected;
+		avro_value_t prov, ca, ra;
+		int64_t collected, released;
 		if (gx_avro_so_decode(m->payload, m->len, &dv, err, sizeof(err)) ||
 		    avro_value_get_by_name(&dv, "provenance", &prov, NULL) ||
 		    avro_value_get_by_name(&prov, "collected_at", &ca, NULL) ||
-		    avro_value_get_long(&ca, &collected)) {
+		    avro_value_get_long(&ca, &collected) ||
+		    avro_value_get_by_name(&prov, "released_at", &ra, NULL) ||
+		    avro_value_get_long(&ra, &released)) {
 			bad++;
 		} else if ((double)collected >= L.warm_until_ms && n < cap) {
+			/* and its two halves: to the broker's decision
+			 * (adapter, its commit, the broker's fetch), then
+			 * to visible (the broker's commit, our fetch) */
+			part[0][n] = (double)(released - collected);
+			part[1][n] = t - (double)released;
 			lat[n++] = t - (double)collected;
 		}
 		rd_kafka_message_destroy(m);
@@ -782,6 +792,17 @@ static int cmd_latency(struct opts *o)
 	}
 	if (n)
 		json_object_set_new(j, "max_seen_ms", json_real(lat[n - 1]));
+	const char *pname[2] = {"to_decision", "decision_to_visible"};
+	for (int k = 0; k < 2 && n; k++) {
+		qsort(part[k], n, sizeof(double), cmp_double);
+		char key[64];
+		snprintf(key, sizeof(key), "%s_p50_ms", pname[k]);
+		json_object_set_new(j, key, json_real(part[k][n / 2]));
+		snprintf(key, sizeof(key), "%s_p99_ms", pname[k]);
+		json_object_set_new(j, key, json_real(part[k][(size_t)(0.99 * (double)(n - 1))]));
+	}
+	free(part[0]);
+	free(part[1]);
 	print_json(j);
 	free(lat);
 	avro_value_decref(&dv);

@@ -374,9 +374,13 @@ if lat and "p50_ms" in lat:
                   "%s / %s / %s" % (ms(lat["p50_ms"]), ms(lat["p99_ms"]), ms(lat["max_ms"])),
                   "", "", "p99 < 250 ms",
                   "%s rows after warm-up, %s not visible within %.0f s of the last insert "
-                  "(slowest seen %s ms); adapter.commit.interval=%s" %
+                  "(slowest seen %s ms); adapter.commit.interval=%s; p50/p99 to the "
+                  "broker's decision %s / %s ms, from it to visible %s / %s ms" %
                   (f(lat["inserted"]), f(lat["unseen"]), lat["drain_seconds"],
-                   f(lat.get("max_seen_ms")), lat_commit)))
+                   f(lat.get("max_seen_ms")), lat_commit,
+                   f(lat.get("to_decision_p50_ms")), f(lat.get("to_decision_p99_ms")),
+                   f(lat.get("decision_to_visible_p50_ms")),
+                   f(lat.get("decision_to_visible_p99_ms")))))
 elif lat:
     res["latency"] = lat
     row("latency", "skipped", "", "", "p99 < 250 ms", lat.get("skipped", "no samples"))
