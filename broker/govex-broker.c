@@ -76,7 +76,8 @@ static const gx_confdef_t broker_defs[] = {
      0, 0, NULL, "transactional id, unique per broker instance"},
     {"broker.commit.interval", GX_CONF_DURATION_MS, OFF(commit_interval_ms),
      "100ms", 1, 60000, NULL,
-     "longest a transaction stays open before it is committed"},
+     "longest a transaction stays open before it is committed (it commits "
+     "sooner when no more records are waiting)"},
     {"broker.batch.max", GX_CONF_INT, OFF(batch_max), "5000", 1, 1000000,
      NULL, "most ingest records per transaction"},
     {"broker.threads", GX_CONF_INT, OFF(threads), "0", 0, 64, NULL,
@@ -1787,7 +1788,14 @@ int main(int argc, char **argv)
 				       gx_mono_ms() - b.txn_started >= bc.commit_interval_ms);
 		int64_t left = due ? bc.batch_max : bc.batch_max - b.txn_records;
 		size_t room = left < 1 ? 1 : left > BATCH_MAX ? BATCH_MAX : (size_t)left;
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(b.consumer, 50);
+		/* With records released in the open transaction, look
+		 * without waiting: when nothing more is there (caught up),
+		 * commit now rather than at the interval, so records are
+		 * visible as soon as they can be. */
+		int pending = b.in_txn && b.txn_records;
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(b.consumer, pending ? 0 : 50);
+		if (!m && pending)
+			due = 1;
 		while (m) {
 			if (m->err) {
 				if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
