@@ -1,9 +1,14 @@
 /*
- * bench-replay: how fast `govexctl replay` verifies decisions (issue 6:
- * replay must be fast enough to audit a year). Builds a valid decision log
- * in memory - one chain, three consumers per record - and times
- * gx_replay_run over it: chain hashes plus recomputation of every verdict.
- * Reading the topics from Kafka is not included. Prints figures only.
+ * bench-replay: how fast `govexctl replay` verifies decisions, and how much
+ * memory it holds per decision message (issue 6: replay must be fast and
+ * small enough to audit a year). Builds a valid decision log the way the
+ * broker writes it (gx_decision_write: every member, a record id per
+ * record) - one chain, three consumers per record - feeds it to a replay
+ * and times gx_replay_add_decision (which may parse and hash) plus
+ * gx_replay_run (chain hashes, recomputation of every verdict). Reading
+ * the topics from Kafka is not included. Peak RSS per message is the growth
+ * of the process's peak RSS over the whole run, divided by the messages.
+ * Prints figures only.
  *
  *   bench-replay [--quick]
  */
@@ -11,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "gx.h"
@@ -28,11 +34,30 @@ static const char item_json[] =
     "{\"name\":\"sex\",\"share\":\"unconditional\"},"
     "{\"name\":\"status\",\"share\":\"unconditional\"}]}";
 
-static double secs(void)
+static double clock_secs(clockid_t id)
 {
 	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(id, &t);
 	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static double secs(void)
+{
+	return clock_secs(CLOCK_MONOTONIC);
+}
+
+/* CPU time: what the figures are worth on a machine busy with other work. */
+static double cpu_secs(void)
+{
+	return clock_secs(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+/* The process's peak resident set so far, in bytes. */
+static long peak_rss(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss * 1024L;
 }
 
 static void quiet(void *opaque, json_t *f)
@@ -73,50 +98,73 @@ int main(int argc, char **argv)
 		gx_approvals_apply(ap, ev, strlen(ev), off, err, sizeof(err));
 		gx_replay_add_approval(r, off++, ev, strlen(ev));
 	}
-	/* The log the broker would have written. */
-	double t0 = secs();
+	long rss0 = peak_rss();
+	/* The log the broker would have written, fed as it is made. */
+	double t0 = secs(), tadd = 0, cadd = 0;
 	char head[GX_HASH_HEX];
 	memcpy(head, GX_CHAIN_GENESIS, GX_HASH_HEX);
 	size_t ncons;
 	const gx_consumer_grants_t *const *cons = gx_approvals_consumers_for_item(ap, "HOT", &ncons);
+	gx_buf_t ents;
+	gx_buf_init(&ents);
+	long bytes = 0;
 	for (long i = 0; i < n; i++) {
-		json_t *decs = json_array();
+		gx_decision_entry_t e[8];
+		const char *names[8][GX_MAX_FIELDS];
 		for (size_t c = 0; c < ncons; c++) {
 			gx_decision_t d;
 			gx_policy_choose(item, cons[c]->grants, cons[c]->n, 1000 + i, &d);
-			json_t *rel = json_array();
+			e[c] = (gx_decision_entry_t){
+			    .consumer = cons[c]->consumer, .verdict = gx_verdict_name(d.verdict),
+			    .reason = d.reason, .grant_id = d.grant->id,
+			    .purpose = d.grant->purpose, .released = names[c]};
 			for (size_t f = 0; f < item->lib->nfields; f++)
 				if ((d.released >> f) & 1)
-					json_array_append_new(rel, json_string(item->lib->fields[f].name));
-			json_array_append_new(decs, json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}",
-				"consumer", cons[c]->consumer, "verdict", gx_verdict_name(d.verdict),
-				"reason", d.reason, "grant_id", d.grant->id, "purpose", "p",
-				"released", rel));
+					names[c][e[c].nreleased++] = item->lib->fields[f].name;
 		}
-		json_t *m = json_pack("{s:s,s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:o}", "chain",
-				      "population/0", "seq", (json_int_t)(i + 1), "prev", head,
-				      "record_id", "r", "item", "HOT", "at", (json_int_t)(1000 + i),
-				      "catalog_offset", (json_int_t)0, "approvals_offset",
-				      (json_int_t)(off - 1), "decisions", decs);
-		gx_decision_hash(head, m, head);
-		json_object_set_new(m, "hash", json_string(head));
-		char *v = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
-		gx_replay_add_decision(r, 0, i, v, strlen(v));
+		gx_buf_reset(&ents);
+		gx_decision_entries_text(&ents, e, ncons);
+		char rid[40], ingest[64];
+		snprintf(rid, sizeof(rid), "%08lx-0000-4000-8000-%012lx", i, i * 2654435761UL);
+		snprintf(ingest, sizeof(ingest), "population.ingest/0/%ld", i);
+		gx_decision_head_t h = {
+		    .chain = "population/0", .prev = head, .record_id = rid,
+		    .subject = "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592",
+		    .library = "population", .item = "HOT", .provider = "SX-GA",
+		    .ingest = ingest, .seq = i + 1, .at = 1000 + i, .catalog_offset = 0,
+		    .approvals_offset = off - 1};
+		char hash[GX_HASH_HEX];
+		char *v = gx_decision_write(&h, ents.data, ents.len, hash);
+		memcpy(head, hash, GX_HASH_HEX);
+		size_t len = strlen(v);
+		bytes += (long)len;
+		double ta = secs(), ca = cpu_secs();
+		gx_replay_add_decision(r, 0, i, v, len);
+		tadd += secs() - ta;
+		cadd += cpu_secs() - ca;
 		free(v);
-		json_decref(m);
 	}
-	double t1 = secs();
+	gx_buf_free(&ents);
+	double t1 = secs(), c1 = cpu_secs();
 	gx_replay_filter_t f = {0};
 	gx_replay_totals_t t;
 	long findings = 0;
 	gx_replay_run(r, &f, quiet, &findings, &t);
-	double t2 = secs();
-	printf("replay of a decision log held in memory (%ld messages, %ld decisions)\n",
-	       t.messages, t.decisions);
-	printf("%-28s %12.0f\n", "decisions verified/s", t.decisions / (t2 - t1));
-	printf("%-28s %12.0f\n", "messages verified/s", t.messages / (t2 - t1));
-	printf("%-28s %12ld\n", "findings (want 0)", findings);
-	printf("%-28s %12.2f\n", "log built in s", t1 - t0);
+	double t2 = secs(), c2 = cpu_secs();
+	long rss1 = peak_rss();
+	double verify = tadd + (t2 - t1), cverify = cadd + (c2 - c1);
+	printf("replay of a decision log held in memory (%ld messages of %ld bytes, "
+	       "%ld decisions)\n", t.messages, bytes / (n ? n : 1), t.decisions);
+	printf("%-32s %12.0f\n", "decisions verified/s", t.decisions / verify);
+	printf("%-32s %12.0f\n", "messages verified/s", t.messages / verify);
+	printf("%-32s %12.2f\n", "  of which adding, s", tadd);
+	printf("%-32s %12.2f\n", "  of which gx_replay_run, s", t2 - t1);
+	printf("%-32s %12.0f\n", "decisions verified/CPU s", t.decisions / cverify);
+	printf("%-32s %12.0f\n", "peak RSS per message, bytes",
+	       (double)(rss1 - rss0) / (double)(n ? n : 1));
+	printf("%-32s %12.1f\n", "peak RSS growth, MB", (rss1 - rss0) / 1e6);
+	printf("%-32s %12ld\n", "findings (want 0)", findings);
+	printf("%-32s %12.2f\n", "log built and fed in s", t1 - t0);
 	gx_replay_destroy(r);
 	gx_approvals_destroy(ap);
 	gx_cat_item_destroy(item);

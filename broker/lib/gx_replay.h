@@ -56,7 +56,14 @@ typedef struct gx_replay_totals {
 
 gx_replay_t *gx_replay_new(const gx_schemas_t *schemas);
 void gx_replay_destroy(gx_replay_t *r);
-/* Feed the topics, in offset order per partition (value NULL: tombstone). */
+/*
+ * Feed the topics, in offset order per partition (value NULL: tombstone).
+ * Catalogue and approvals are kept as text. A decision message is parsed
+ * at once, its hash checked, and kept compact (some 160 bytes and its
+ * record id; strings and decision lists that repeat are held once), so
+ * that memory grows by about 200 bytes a message, not by its text and
+ * parsed JSON; checkpoints are kept as JSON.
+ */
 void gx_replay_add_catalog(gx_replay_t *r, int64_t offset, const void *value,
 			   size_t len);
 void gx_replay_add_approval(gx_replay_t *r, int64_t offset, const void *value,
