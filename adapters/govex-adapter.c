@@ -107,7 +107,8 @@ static const gx_confdef_t adapter_defs[] = {
      "1s", 10, 3600000, NULL, "longest a transaction stays open"},
     {"adapter.state.timeout", GX_CONF_DURATION_MS, OFF(state_timeout_ms),
      "120s", 1000, 86400000, NULL,
-     "how long to wait at start for the position and the digests"},
+     "how long reading the position and the digests at start may stall "
+     "(nothing arriving) before the adapter gives up"},
     {"source.type", GX_CONF_ENUM, OFF(source_type), "csv", 0, 0,
      "csv|jsonl|pg", "kind of source"},
     {"source.path", GX_CONF_STR, OFF(source_path), NULL, 0, 0, NULL,

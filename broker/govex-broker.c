@@ -86,7 +86,8 @@ static const gx_confdef_t broker_defs[] = {
      "the order records were read whatever the number"},
     {"broker.state.timeout", GX_CONF_DURATION_MS, OFF(state_timeout_ms),
      "60s", 1000, 3600000, NULL,
-     "how long to wait at start for catalogue and approvals"},
+     "how long reading the catalogue and approvals at start may stall "
+     "(nothing arriving) before the broker gives up"},
     {"broker.deliver.partitions", GX_CONF_INT, OFF(deliver_partitions), "3",
      1, 10000, NULL, "partitions of delivery topics the broker creates"},
     {"broker.deliver.replication", GX_CONF_INT, OFF(deliver_replication), "1",

@@ -48,7 +48,8 @@ static const gx_confdef_t ctl_defs[] = {
     {"ctl.timeout", GX_CONF_DURATION_MS, OFF(timeout_ms), "30s", 1000,
      3600000, NULL,
      "how long to wait for Kafka in each step (connect, create topics, "
-     "read a state topic, flush, commit)"},
+     "flush, commit); reading a topic fails when nothing arrives for this "
+     "long, however long the whole read takes"},
     GX_SEAL_CONFDEFS(struct ctl_conf, seal),
 };
 #undef OFF

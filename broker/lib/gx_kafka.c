@@ -365,7 +365,7 @@ gx_err_t gx_state_reader_catch_up(gx_state_reader_t *sr, gx_state_cb cb,
 		int64_t left = deadline - gx_mono_ms();
 		if (left <= 0)
 			return gx_seterr(errstr, errstr_size, GX_ERR_KAFKA,
-					 "topic %s: not caught up within %d ms",
+					 "topic %s: not caught up (nothing read for %d ms)",
 					 sr->topic, timeout_ms);
 		int r = state_one(sr, cb, opaque, left > 100 ? 100 : (int)left,
 				  errstr, errstr_size);
@@ -373,6 +373,10 @@ gx_err_t gx_state_reader_catch_up(gx_state_reader_t *sr, gx_state_cb cb,
 			return GX_ERR_KAFKA;
 		if (r == -2)
 			return GX_OK;
+		/* A long topic may take longer than timeout_ms to read: the
+		 * limit is on a stall, not on the whole read. */
+		if (r == 1)
+			deadline = gx_mono_ms() + timeout_ms;
 	}
 }
 

@@ -86,7 +86,8 @@ gx_err_t gx_state_reader_new(const gx_conf_t *conf, const char *brokers,
 			     char *errstr, size_t errstr_size);
 void gx_state_reader_destroy(gx_state_reader_t *sr);
 /* Read until every partition is at the high watermark it had when this call
- * started, calling cb for each message; timeout_ms bounds the whole call. */
+ * started, calling cb for each message. It fails when nothing can be read
+ * for timeout_ms (a stall); a long topic may take longer in all. */
 gx_err_t gx_state_reader_catch_up(gx_state_reader_t *sr, gx_state_cb cb,
 				  void *opaque, int timeout_ms, char *errstr,
 				  size_t errstr_size);
