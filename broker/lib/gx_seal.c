@@ -1658,6 +1658,14 @@ gx_err_t gx_seal_parse(const gx_suite_t *s, const json_t *j, gx_seal_t *seal,
 	if (n < 1 || n > GX_SIG_MAX)
 		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				 "seal: signature length %d", n);
+	/* One text per signature: the decoder ignores the unused low bits
+	 * of the last character before padding, so a seal whose text was
+	 * altered there would still verify. Only the canonical form is. */
+	char canon[sizeof(raw) + 1];
+	EVP_EncodeBlock((unsigned char *)canon, raw, n);
+	if (strcmp(canon, sig))
+		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
+				 "seal: signature is not canonical base64");
 	seal->suite = s->id;
 	memcpy(seal->batch_id, batch, GX_UUID_STRLEN + 1);
 	snprintf(seal->provider, sizeof(seal->provider), "%s", prov);

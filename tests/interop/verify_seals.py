@@ -306,6 +306,9 @@ def check_seal(suite, keyring, text):
         sig = base64.b64decode(s["sig"], validate=True)
     except ValueError:
         raise Refused("seal_invalid", "root or signature malformed")
+    if base64.b64encode(sig).decode() != s["sig"]:
+        # one text per signature, as the C verifier requires
+        raise Refused("seal_invalid", "signature is not canonical base64")
     if len(root) != 32 or not isinstance(s["count"], int) or s["count"] < 1:
         raise Refused("seal_invalid", "root or count malformed")
     msg = (SEAL_TAG + lstr(suite.name) + lstr(s["batch_id"]) + lstr(s["provider"]) +

@@ -788,6 +788,29 @@ static void seal_round_trip(const char *name)
 	free(text);
 	json_decref(j2);
 
+	/* The signature's text is canonical: changing the unused low bits of
+	 * its last character before padding leaves the decoded bytes alone
+	 * but must still be refused (one text per seal). */
+	{
+		static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
+					  "ghijklmnopqrstuvwxyz0123456789+/";
+		char *sig = gx_strdup(json_string_value(json_object_get(j, "sig")));
+		size_t len = strlen(sig), pad = 0;
+		while (pad < 2 && sig[len - 1 - pad] == '=')
+			pad++;
+		if (pad) {
+			char *c = &sig[len - 1 - pad];
+			*c = b64[(strchr(b64, *c) - b64) ^ 1]; /* an unused bit */
+			json_t *j3 = json_deep_copy(j);
+			json_object_set_new(j3, "sig", json_string(sig));
+			cr_assert_neq(verify_json(s, kr, j3), GX_OK,
+				      "%s: a non-canonical signature text verified", name);
+			cr_assert(strstr(err, "canonical"), "%s", err);
+			json_decref(j3);
+		}
+		free(sig);
+	}
+
 	/* every record of the batch checks against the verified seal */
 	for (size_t i = 0; i < 5; i++) {
 		unsigned char p[GX_MERKLE_PATH_MAX][GX_HASH_LEN];
