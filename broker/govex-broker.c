@@ -156,13 +156,13 @@ struct broker {
 	/* metrics (gx_metrics.h): families, and handles for the hot path */
 	gx_metrics_t *reg;
 	gx_metric_t *m_in, *m_released, *m_withheld, *m_denied, *m_refused,
-	    *m_commits, *m_aborts, *m_latency, *m_last, *m_period, *m_lag,
+	    *m_commits, *m_aborts, *m_latency, *m_commit_time, *m_last, *m_period, *m_lag,
 	    *m_conslag, *m_sealfail, *m_seals;
 	/* consumer lag: the scrape hook's own scanner and last reading */
 	gx_scan_t *lag_scan;
 	int64_t lag_read_at;	/* monotonic ms, 0: never */
 	int lag_failing;
-	gx_metric_child_t *c_commits, *c_aborts, *c_latency;
+	gx_metric_child_t *c_commits, *c_aborts, *c_latency, *c_commit_time;
 	unsigned char secret[GX_SECRET_MAX];
 	size_t secret_len;
 	int running;		/* past start-up catch-up */
@@ -262,6 +262,12 @@ static gx_err_t metrics_setup(struct broker *b, char *err, size_t errsz)
 				      NULL, gx_metrics_latency_buckets,
 				      gx_metrics_latency_nbuckets, &b->m_latency,
 				      err, errsz)) ||
+	    (e = gx_metrics_histogram(r, "govex_txn_commit_seconds",
+				      "Time to commit a transaction (sending its offsets "
+				      "and committing, Kafka's acknowledgements included)",
+				      NULL, gx_metrics_latency_buckets,
+				      gx_metrics_latency_nbuckets, &b->m_commit_time,
+				      err, errsz)) ||
 	    (e = gx_metrics_gauge(r, "govex_provider_last_record_timestamp_seconds",
 				  "When the newest record of each item was collected",
 				  "provider,item", &b->m_last, err, errsz)) ||
@@ -292,6 +298,7 @@ static gx_err_t metrics_setup(struct broker *b, char *err, size_t errsz)
 	b->c_commits = gx_metric_child(b->m_commits);
 	b->c_aborts = gx_metric_child(b->m_aborts);
 	b->c_latency = gx_metric_child(b->m_latency);
+	b->c_commit_time = gx_metric_child(b->m_commit_time);
 	return GX_OK;
 }
 
@@ -1288,6 +1295,7 @@ static int commit_txn(struct broker *b)
 	if (!e) {
 		b->in_txn = 0;
 		b->commit_ms += gx_mono_ms() - t0;
+		gx_histogram_observe(b->c_commit_time, (gx_mono_ms() - t0) / 1000.0);
 		b->txn_commits++;
 		gx_counter_inc(b->c_commits);
 		return 0;

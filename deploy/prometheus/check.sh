@@ -36,6 +36,7 @@ govex_consumer_lag_records
 govex_txn_commits_total
 govex_txn_aborts_total
 govex_release_latency_seconds
+govex_txn_commit_seconds
 govex_provider_last_record_timestamp_seconds
 govex_item_update_period_seconds
 govex_build_info
@@ -139,7 +140,9 @@ unknown=""
 for name in $(grep -ohE 'govex_[a-z0-9_]+' "$here/govex-alerts.yml" "$here/govex-alerts.test.yml" "$dashboard" | sort -u); do
     base=$name
     for suffix in _bucket _sum _count; do
-        [[ $base == govex_release_latency_seconds$suffix ]] && base=govex_release_latency_seconds
+        for hist in govex_release_latency_seconds govex_txn_commit_seconds; do
+            [[ $base == $hist$suffix ]] && base=$hist
+        done
     done
     case $base in
     govex_dashboard_expr_*) continue ;;

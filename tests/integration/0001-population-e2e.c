@@ -137,6 +137,7 @@ Test(e2e, ten_thousand_rows_reach_only_the_granted_consumer, .timeout = 600)
 					"library=\"population\"}"), N);
 	cr_expect_eq(it_metric(metrics, "govex_release_latency_seconds_count"), N);
 	cr_expect_geq(it_metric(metrics, "govex_txn_commits_total"), 1);
+	cr_expect_geq(it_metric(metrics, "govex_txn_commit_seconds_count"), 1);
 	cr_expect_eq(it_metric(metrics, "govex_item_update_period_seconds{item=\"POP-E2E\"}"),
 		     86400);
 	free(metrics);
