@@ -507,6 +507,40 @@ static gx_err_t avro_fail(char *errstr, size_t errstr_size, const char *what,
 			 msg && msg[0] ? msg : strerror(rval));
 }
 
+static void so_header(unsigned char hdr[GX_AVRO_SO_HEADER], uint64_t fp)
+{
+	hdr[0] = GX_AVRO_SO_MAGIC0;
+	hdr[1] = GX_AVRO_SO_MAGIC1;
+	for (int i = 0; i < 8; i++)
+		hdr[2 + i] = (unsigned char)(fp >> (8 * i));
+}
+
+void gx_avro_put_header(gx_buf_t *out, uint64_t fp)
+{
+	unsigned char hdr[GX_AVRO_SO_HEADER];
+	so_header(hdr, fp);
+	gx_buf_append(out, hdr, sizeof(hdr));
+}
+
+void gx_avro_put_long(gx_buf_t *out, int64_t v)
+{
+	uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+	unsigned char tmp[10];
+	size_t n = 0;
+	do {
+		unsigned char c = z & 0x7f;
+		z >>= 7;
+		tmp[n++] = c | (z ? 0x80 : 0);
+	} while (z);
+	gx_buf_append(out, tmp, n);
+}
+
+void gx_avro_put_bytes(gx_buf_t *out, const void *p, size_t n)
+{
+	gx_avro_put_long(out, (int64_t)n);
+	gx_buf_append(out, p, n);
+}
+
 /* Append header and binary body of value to out; out is unchanged on
  * failure (GX_ERR_INVALID for bad arguments, GX_ERR_AVRO from Avro C). */
 gx_err_t gx_avro_so_encode(uint64_t fp, avro_value_t *value, gx_buf_t *out,
@@ -530,10 +564,7 @@ gx_err_t gx_avro_so_encode(uint64_t fp, avro_value_t *value, gx_buf_t *out,
 
 	gx_buf_reserve(out, GX_AVRO_SO_HEADER + size);
 	hdr = (unsigned char *)out->data + out->len;
-	hdr[0] = GX_AVRO_SO_MAGIC0;
-	hdr[1] = GX_AVRO_SO_MAGIC1;
-	for (int i = 0; i < 8; i++)
-		hdr[2 + i] = (unsigned char)(fp >> (8 * i));
+	so_header(hdr, fp);
 
 	w = avro_writer_memory((char *)hdr + GX_AVRO_SO_HEADER,
 			       (int64_t)size);

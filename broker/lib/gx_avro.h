@@ -45,6 +45,17 @@ gx_err_t gx_avro_fingerprint(const char *schema_json, size_t len,
 gx_err_t gx_avro_so_encode(uint64_t fp, avro_value_t *value, gx_buf_t *out,
 			   char *errstr, size_t errstr_size);
 
+/*
+ * Binary encoding written directly, for records whose layout the caller
+ * knows (the sealer's ingest tail, gx_delivery_encode): the single-object
+ * header for fingerprint fp; a long or int (zig-zag varint; also an enum's
+ * index, a union's branch, an array block's count); bytes or a string
+ * (its length, then the bytes).
+ */
+void gx_avro_put_header(gx_buf_t *out, uint64_t fp);
+void gx_avro_put_long(gx_buf_t *out, int64_t v);
+void gx_avro_put_bytes(gx_buf_t *out, const void *p, size_t n);
+
 /* Read the fingerprint from a single-object header; GX_ERR_INVALID if the
  * message is too short or the magic is wrong. */
 gx_err_t gx_avro_so_fingerprint(const void *msg, size_t len, uint64_t *fp,

@@ -749,25 +749,6 @@ gx_err_t gx_sealer_add(gx_sealer_t *s, const gx_library_t *lib,
 	return GX_OK;
 }
 
-static void put_long(gx_buf_t *b, int64_t v)
-{
-	uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-	unsigned char tmp[10];
-	size_t n = 0;
-	do {
-		unsigned char c = z & 0x7f;
-		z >>= 7;
-		tmp[n++] = c | (z ? 0x80 : 0);
-	} while (z);
-	gx_buf_append(b, tmp, n);
-}
-
-static void put_bytes(gx_buf_t *b, const void *p, size_t n)
-{
-	put_long(b, (int64_t)n);
-	gx_buf_append(b, p, n);
-}
-
 gx_err_t gx_sealer_close(gx_sealer_t *s, uint64_t ingest_fp,
 			 gx_sealer_record_cb record_cb,
 			 gx_sealer_seal_cb seal_cb, void *opaque,
@@ -805,21 +786,18 @@ gx_err_t gx_sealer_close(gx_sealer_t *s, uint64_t ingest_fp,
 		size_t np = gx_merkle_path(t, i, path);
 		gx_buf_t *o = &s->out;
 		gx_buf_reset(o);
-		unsigned char hdr[10] = {0xC3, 0x01};
-		for (int k = 0; k < 8; k++)
-			hdr[2 + k] = (unsigned char)(ingest_fp >> (8 * k));
-		gx_buf_append(o, hdr, sizeof(hdr));
+gx_avro_put_header(o, ingest_fp);
 		gx_buf_append(o, s->bytes.data + p->off, p->len);
-		put_bytes(o, p->secret, GX_SECRET_LEN);
-		put_bytes(o, seal.batch_id, blen);
-		put_long(o, (int64_t)i);
+		gx_avro_put_bytes(o, p->secret, GX_SECRET_LEN);
+		gx_avro_put_bytes(o, seal.batch_id, blen);
+		gx_avro_put_long(o, (int64_t)i);
 		if (np) {
-			put_long(o, (int64_t)np);
+			gx_avro_put_long(o, (int64_t)np);
 			for (size_t k = 0; k < np; k++)
-				put_bytes(o, path[k], GX_HASH_LEN);
+				gx_avro_put_bytes(o, path[k], GX_HASH_LEN);
 		}
-		put_long(o, 0);
-		put_bytes(o, sj, sjlen);
+		gx_avro_put_long(o, 0);
+		gx_avro_put_bytes(o, sj, sjlen);
 		record_cb(opaque, s->bytes.data + p->koff, p->klen, o->data,
 			  o->len);
 	}

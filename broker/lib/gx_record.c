@@ -202,13 +202,10 @@ gx_err_t gx_record_subject(const gx_library_t *lib, avro_value_t *payload,
 	return GX_OK;
 }
 
-/* The one body of gx_delivery_key and gx_delivery_key_k: the pseudonym is
- * keyed by k, or when k is NULL by secret (made ready only when needed). */
-static void delivery_key(const gx_library_t *lib, uint64_t released,
-			 const char *consumer, const char *subject, size_t slen,
-			 const gx_hmac_key_t *k, const unsigned char *secret,
-			 size_t secretlen, char *out, size_t out_size,
-			 size_t *outlen)
+void gx_delivery_key_k(const gx_library_t *lib, uint64_t released,
+		       const char *consumer, const char *subject, size_t slen,
+		       const gx_hmac_key_t *k, char *out, size_t out_size,
+		       size_t *outlen)
 {
 	if (((released >> lib->subject->index) & 1) && slen < out_size) {
 		memcpy(out, subject, slen);
@@ -219,10 +216,7 @@ static void delivery_key(const gx_library_t *lib, uint64_t released,
 	const void *parts[] = {consumer, "", subject};
 	size_t lens[] = {strlen(consumer), 1, slen};
 	char hex[65];
-	if (k)
-		gx_hmac_key_hex(k, parts, lens, 3, hex);
-	else
-		gx_hmac_hex(secret, secretlen, parts, lens, 3, hex);
+	gx_hmac_key_hex(k, parts, lens, 3, hex);
 	snprintf(out, out_size, "%s", hex);
 	*outlen = strlen(out);
 }
@@ -232,44 +226,18 @@ void gx_delivery_key(const gx_library_t *lib, uint64_t released,
 		     const unsigned char *secret, size_t secretlen, char *out,
 		     size_t out_size, size_t *outlen)
 {
-	delivery_key(lib, released, consumer, subject, slen, NULL, secret,
-		     secretlen, out, out_size, outlen);
-}
-
-void gx_delivery_key_k(const gx_library_t *lib, uint64_t released,
-		       const char *consumer, const char *subject, size_t slen,
-		       const gx_hmac_key_t *k, char *out, size_t out_size,
-		       size_t *outlen)
-{
-	delivery_key(lib, released, consumer, subject, slen, k, NULL, 0, out,
-		     out_size, outlen);
+	gx_hmac_key_t *k = gx_hmac_key_new(secret, secretlen);
+	gx_delivery_key_k(lib, released, consumer, subject, slen, k, out,
+			  out_size, outlen);
+	gx_hmac_key_free(k);
 }
 
 /* ---- deliveries written directly (gx_delivery_encode) ---- */
 
-/* Avro binary primitives (Avro 1.11 specification, "Binary Encoding"). */
-static void put_long(gx_buf_t *b, int64_t v)
-{
-	uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-	unsigned char t[10];
-	size_t n = 0;
-	while (z & ~0x7fULL) {
-		t[n++] = (unsigned char)((z & 0x7f) | 0x80);
-		z >>= 7;
-	}
-	t[n++] = (unsigned char)z;
-	gx_buf_append(b, t, n);
-}
-
-static void put_bytes(gx_buf_t *b, const void *p, size_t n)
-{
-	put_long(b, (int64_t)n);
-	gx_buf_append(b, p, n);
-}
-
+/* A string, as Avro binary. */
 static void put_str(gx_buf_t *b, const char *s)
 {
-	put_bytes(b, s, strlen(s));
+	gx_avro_put_bytes(b, s, strlen(s));
 }
 
 gx_err_t gx_delivery_encode(const gx_library_t *lib, const gx_envelope_t *env,
@@ -282,16 +250,13 @@ gx_err_t gx_delivery_encode(const gx_library_t *lib, const gx_envelope_t *env,
 		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				 "no verified proof for the record");
 	size_t start = out->len;
-	unsigned char hdr[GX_AVRO_SO_HEADER] = {GX_AVRO_SO_MAGIC0, GX_AVRO_SO_MAGIC1};
-	for (int i = 0; i < 8; i++)
-		hdr[2 + i] = (unsigned char)(lib->delivery_fp >> (8 * i));
-	gx_buf_append(out, hdr, sizeof(hdr));
+	gx_avro_put_header(out, lib->delivery_fp);
 	/* payload: every field ["null", T] in the view */
 	size_t nwithheld = 0;
 	for (size_t i = 0; i < lib->nfields; i++) {
 		const gx_field_bytes_t *f = &fields[i];
 		if (!((released >> i) & 1)) {
-			put_long(out, 0); /* the null branch */
+			gx_avro_put_long(out, 0); /* the null branch */
 			nwithheld++;
 			continue;
 		}
@@ -301,7 +266,7 @@ gx_err_t gx_delivery_encode(const gx_library_t *lib, const gx_envelope_t *env,
 					 "%s: no value bytes", lib->fields[i].name);
 		}
 		if (!lib->fields[i].nullable)
-			put_long(out, 1); /* T in the payload: the T branch */
+			gx_avro_put_long(out, 1); /* T in the payload: the T branch */
 		/* a nullable payload field is the same union already */
 		gx_buf_append(out, f->value, f->len);
 	}
@@ -309,44 +274,44 @@ gx_err_t gx_delivery_encode(const gx_library_t *lib, const gx_envelope_t *env,
 	put_str(out, env->record_id);
 	put_str(out, env->provider);
 	put_str(out, env->item);
-	put_long(out, env->collected_at);
-	put_long(out, released_at);
+	gx_avro_put_long(out, env->collected_at);
+	gx_avro_put_long(out, released_at);
 	put_str(out, grant->id);
 	put_str(out, grant->consumer);
 	if (nwithheld) {
-		put_long(out, (int64_t)nwithheld);
+		gx_avro_put_long(out, (int64_t)nwithheld);
 		for (size_t i = 0; i < lib->nfields; i++)
 			if (!((released >> i) & 1))
 				put_str(out, lib->fields[i].name);
 	}
-	put_long(out, 0); /* end of withheld */
-	put_long(out, (int64_t)env->op);
+	gx_avro_put_long(out, 0); /* end of withheld */
+	gx_avro_put_long(out, (int64_t)env->op);
 	/* provenance.proof */
 	if (lib->nfields) {
-		put_long(out, (int64_t)lib->nfields);
+		gx_avro_put_long(out, (int64_t)lib->nfields);
 		for (size_t i = 0; i < lib->nfields; i++) {
 			int give = (released >> i) & 1;
 			put_str(out, lib->fields[i].name);
 			if (give) {
-				put_long(out, 1);
-				put_bytes(out, proof->salts[i], GX_HASH_LEN);
-				put_long(out, 0);
+				gx_avro_put_long(out, 1);
+				gx_avro_put_bytes(out, proof->salts[i], GX_HASH_LEN);
+				gx_avro_put_long(out, 0);
 			} else {
-				put_long(out, 0);
-				put_long(out, 1);
-				put_bytes(out, proof->leaves[i], GX_HASH_LEN);
+				gx_avro_put_long(out, 0);
+				gx_avro_put_long(out, 1);
+				gx_avro_put_bytes(out, proof->leaves[i], GX_HASH_LEN);
 			}
 		}
 	}
-	put_long(out, 0); /* end of fields */
+	gx_avro_put_long(out, 0); /* end of fields */
 	put_str(out, proof->batch_id);
-	put_long(out, proof->index);
+	gx_avro_put_long(out, proof->index);
 	if (proof->npath) {
-		put_long(out, (int64_t)proof->npath);
+		gx_avro_put_long(out, (int64_t)proof->npath);
 		for (size_t i = 0; i < proof->npath; i++)
-			put_bytes(out, proof->path[i], GX_HASH_LEN);
+			gx_avro_put_bytes(out, proof->path[i], GX_HASH_LEN);
 	}
-	put_long(out, 0); /* end of path */
-	put_bytes(out, proof->seal, proof->seal_len);
+	gx_avro_put_long(out, 0); /* end of path */
+	gx_avro_put_bytes(out, proof->seal, proof->seal_len);
 	return GX_OK;
 }
