@@ -18,16 +18,7 @@
 #include "gx_keyfile.h"
 #include "gx_seal.h"
 #include "gx_seal_impl.h"
-
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
+#include "gx_validate.h"
 
 void gx_decision_hash(const char *prev, json_t *msg, char out[GX_HASH_HEX])
 {
@@ -96,7 +87,7 @@ static void chain_hash(const char *prev, const char *a, size_t alen,
 	EVP_DigestUpdate(ctx, b, blen);
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
-	hex(md, 32, out);
+	gx_hex(md, 32, out);
 }
 
 void gx_decision_hash_canon(const char *prev, const char *canon, size_t len,
@@ -109,35 +100,6 @@ void gx_decision_hash_canon(const char *prev, const char *canon, size_t len,
 
 /* A string literal appended without its NUL. */
 #define PUT_LIT(b, lit) gx_buf_append((b), (lit), sizeof(lit) - 1)
-
-/* Length of the UTF-8 sequence opening p (at most avail bytes, p[0] >=
- * 0x80), or 0 when it is not one jansson accepts: a continuation byte, an
- * overlong form, a surrogate, beyond U+10FFFF or cut short. */
-static size_t utf8_seq(const unsigned char *p, size_t avail)
-{
-	uint32_t cp, min;
-	size_t n;
-	if (p[0] < 0xc2)
-		return 0; /* continuation byte, or 0xc0/0xc1 (overlong) */
-	if (p[0] < 0xe0)
-		n = 2, cp = p[0] & 0x1f, min = 0x80;
-	else if (p[0] < 0xf0)
-		n = 3, cp = p[0] & 0x0f, min = 0x800;
-	else if (p[0] < 0xf5)
-		n = 4, cp = p[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 /*
  * Append s as a JSON string the way jansson 2.14 dumps it without
@@ -171,7 +133,7 @@ static int put_str(gx_buf_t *out, const char *s)
 			break;
 		unsigned char c = p[i];
 		if (c >= 0x80) {
-			size_t n = utf8_seq(p + i, len - i);
+			size_t n = gx_utf8_seq(p + i, len - i);
 			if (!n)
 				return -1;
 			memcpy(o, p + i, n);
@@ -377,7 +339,7 @@ static void key_id(EVP_PKEY *k, char out[33])
 			n = (size_t)len;
 	}
 	EVP_Digest(raw, n, md, &mdlen, EVP_sha256(), NULL);
-	hex(md, 16, out);
+	gx_hex(md, 16, out);
 }
 
 /* The suite a checkpoint key belongs to: Ed25519 or SM2 (with sm2_id). */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gx_digest.h"
+#include "gx_seal.h"
 
 struct slot {
 	unsigned char subj[GX_DIGEST_LEN];
@@ -190,12 +191,7 @@ gx_err_t gx_payload_digest(avro_value_t *payload, gx_buf_t *scratch,
 
 void gx_digest_hex(const unsigned char *dig, char out[2 * GX_DIGEST_LEN + 1])
 {
-	static const char hx[] = "0123456789abcdef";
-	for (size_t i = 0; i < GX_DIGEST_LEN; i++) {
-		out[2 * i] = hx[dig[i] >> 4];
-		out[2 * i + 1] = hx[dig[i] & 15];
-	}
-	out[2 * GX_DIGEST_LEN] = '\0';
+	gx_hex(dig, GX_DIGEST_LEN, out);
 }
 
 size_t gx_digest_key(const char *adapter_id, const unsigned char *subj,

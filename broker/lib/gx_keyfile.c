@@ -12,6 +12,7 @@
 
 #include "gx.h"
 #include "gx_keyfile.h"
+#include "gx_seal.h"
 
 gx_err_t gx_secret_read(const char *path, unsigned char *buf, size_t *len,
 			char *errstr, size_t errstr_size)
@@ -132,7 +133,6 @@ void gx_hmac_key_free(gx_hmac_key_t *k)
 void gx_hmac_key_hex(const gx_hmac_key_t *k, const void *const *parts,
 		     const size_t *lens, size_t nparts, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	/* A context of the call's own: k is only read (copied from). */
@@ -147,11 +147,7 @@ void gx_hmac_key_hex(const gx_hmac_key_t *k, const void *const *parts,
 	    !EVP_DigestFinal_ex(c, md, &mdlen) || mdlen != SHA256_LEN)
 		abort();
 	EVP_MD_CTX_free(c);
-	for (size_t i = 0; i < SHA256_LEN; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
+	gx_hex(md, SHA256_LEN, out);
 }
 
 /* For a key used once; a key used again should be a gx_hmac_key_t. */

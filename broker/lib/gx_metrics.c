@@ -24,6 +24,7 @@
 #include "gx.h"
 #include "gx_map.h"
 #include "gx_metrics.h"
+#include "gx_validate.h"
 
 const double gx_metrics_latency_buckets[] = {
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
@@ -94,61 +95,12 @@ static void atomic_add_double(_Atomic uint64_t *a, double v)
 
 /* ---- UTF-8 ---- */
 
-/*
- * Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is
- * not one: no overlong forms, no surrogates, nothing above U+10FFFF (what
- * Go's utf8.ValidString, and so Prometheus, accepts).
- */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-static int utf8_valid(const char *s)
-{
-	size_t n = strlen(s);
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq((const unsigned char *)s + i, n - i);
-		if (!k)
-			return 0;
-		i += k;
-	}
-	return 1;
-}
-
 /* Append s to b with each invalid byte replaced by U+FFFD. */
 static void utf8_sanitize(gx_buf_t *b, const char *s)
 {
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+		size_t k = gx_utf8_seq((const unsigned char *)s + i, n - i);
 		if (k) {
 			gx_buf_append(b, s + i, k);
 			i += k;
@@ -285,7 +237,7 @@ static void index_key(gx_buf_t *key, size_t n, const char *const *values)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			gx_buf_putc(key, '\xff');
-		if (utf8_valid(values[i]))
+		if (gx_utf8_len(values[i]) >= 0)
 			gx_buf_append(key, values[i], strlen(values[i]));
 		else
 			utf8_sanitize(key, values[i]);
@@ -371,7 +323,7 @@ static gx_err_t family_register(gx_metrics_t *reg, gx_metric_type_t type, const 
 	*out = NULL;
 	if ((err = check_name(type, name, errstr, errstr_size)) != GX_OK)
 		return err;
-	if (!help || !*help || !utf8_valid(help))
+	if (!help || !*help || gx_utf8_len(help) < 0)
 		return gx_seterr(errstr, errstr_size, GX_ERR_INVALID,
 				 "metric %s: help text is required (valid UTF-8)", name);
 

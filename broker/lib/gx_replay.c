@@ -36,6 +36,7 @@
 #include "gx_map.h"
 #include "gx_policy.h"
 #include "gx_replay.h"
+#include "gx_seal.h"
 
 struct raw {
 	int64_t offset;
@@ -298,38 +299,15 @@ static const struct dlist *intern_list(gx_replay_t *r, json_t *decs)
 	return l;
 }
 
-static int unhex(const char *s, unsigned char out[32])
-{
-	for (int i = 0; i < 64; i++) {
-		int c = s[i], v = c >= '0' && c <= '9' ? c - '0'
-				: c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-		if (v < 0)
-			return -1;
-		if (i & 1)
-			out[i / 2] |= (unsigned char)v;
-		else
-			out[i / 2] = (unsigned char)(v << 4);
-	}
-	return s[64] ? -1 : 0;
-}
-
-static void tohex(const unsigned char in[32], char out[GX_HASH_HEX])
-{
-	static const char dig[] = "0123456789abcdef";
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = dig[in[i] >> 4];
-		out[2 * i + 1] = dig[in[i] & 15];
-	}
-	out[64] = '\0';
-}
-
 /* Hold a prev or hash string: 32 bytes, or as it is in d->odd. */
 static uint8_t hold_hash(struct dmsg *d, const char *name, const char *s,
 			 unsigned char bin[32])
 {
 	if (!s)
 		return HV_NONE;
-	if (strlen(s) == 64 && !unhex(s, bin))
+	/* Lower-case only: gx_hex must give the very same text back. */
+	if (strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64 &&
+	    !gx_unhex(s, 64, bin, 32))
 		return HV_BIN;
 	if (!d->odd)
 		d->odd = json_object();
@@ -399,7 +377,7 @@ void gx_replay_add_decision(gx_replay_t *r, int32_t partition, int64_t offset,
 	unsigned char cbin[32];
 	gx_decision_hash_canon(prev ? prev : "", canon, strlen(canon), calc);
 	free(canon);
-	d->hash_ok = d->hash_kind == HV_BIN && !unhex(calc, cbin) &&
+	d->hash_ok = d->hash_kind == HV_BIN && !gx_unhex(calc, 64, cbin, 32) &&
 		     !memcmp(cbin, d->hash, 32);
 	json_decref(j);
 }
@@ -629,7 +607,7 @@ static void check_checkpoint(struct ctx *c, json_t *cp, gx_map_t *heads)
 	const char *h = NULL;
 	if (m && m != (const void *)&no_message) {
 		if (m->hash_kind == HV_BIN) {
-			tohex(m->hash, hex);
+			gx_hex(m->hash, 32, hex);
 			h = hex;
 		} else {
 			h = json_string_value(json_object_get(m->odd, "hash"));

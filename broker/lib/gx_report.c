@@ -20,6 +20,7 @@
 #include "gx_map.h"
 #include "gx_replay.h"
 #include "gx_report.h"
+#include "gx_validate.h"
 
 #define DAY_MS 86400000LL
 /* The exchange's own actor: its grants are automatic, its refusals are of
@@ -967,36 +968,11 @@ json_t *gx_report_build(gx_report_t *r)
 
 /* ---- HTML ---- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if ((s[0] == 0xE0 && s[1] < 0xA0) || /* overlong */
-		    (s[0] == 0xED && s[1] >= 0xA0))  /* surrogates */
-			return 0;
-		return 3;
-	}
-	if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-		    (s[3] & 0xC0) != 0x80)
-			return 0;
-		if ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 void gx_html_escape(gx_buf_t *out, const char *s)
 {
 	static const char repl[] = "\xEF\xBF\xBD"; /* U+FFFD */
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	const unsigned char *end = p + strlen((const char *)p);
 	while (*p) {
 		switch (*p) {
 		case '&': gx_buf_append(out, "&amp;", 5); p++; continue;
@@ -1012,7 +988,7 @@ void gx_html_escape(gx_buf_t *out, const char *s)
 			p++;
 			continue;
 		}
-		size_t n = utf8_len(p);
+		size_t n = gx_utf8_seq(p, (size_t)(end - p));
 		if (!n) {
 			gx_buf_append(out, repl, 3);
 			p++;

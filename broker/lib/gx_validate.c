@@ -72,42 +72,49 @@ gx_err_t gx_check_division(const char *code, char *errstr, size_t errstr_size)
 	return GX_OK;
 }
 
+size_t gx_utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 long gx_utf8_len(const char *s)
 {
-	long n = 0;
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		int extra;
-		unsigned cp;
-		if (*p < 0x80) {
-			extra = 0;
-			cp = *p;
-		} else if ((*p & 0xE0) == 0xC0) {
-			extra = 1;
-			cp = *p & 0x1F;
-		} else if ((*p & 0xF0) == 0xE0) {
-			extra = 2;
-			cp = *p & 0x0F;
-		} else if ((*p & 0xF8) == 0xF0) {
-			extra = 3;
-			cp = *p & 0x07;
-		} else {
+	long count = 0;
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n; count++) {
+		size_t k = gx_utf8_seq((const unsigned char *)s + i, n - i);
+		if (!k)
 			return -1;
-		}
-		p++;
-		for (int i = 0; i < extra; i++, p++) {
-			if ((*p & 0xC0) != 0x80)
-				return -1;
-			cp = (cp << 6) | (*p & 0x3F);
-		}
-		/* Overlong forms, surrogates and values past U+10FFFF. */
-		if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
-		    (extra == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return -1;
-		n++;
+		i += k;
 	}
-	return n;
+	return count;
 }
 
 static gx_err_t check_alternatives(const char *rule, const char *text,

@@ -41,6 +41,10 @@ gx_err_t gx_check_gb11643(const char *id, char *errstr, size_t errstr_size);
 gx_err_t gx_check_division(const char *code, char *errstr, size_t errstr_size);
 /* Count UTF-8 characters; -1 if s is not valid UTF-8. */
 long gx_utf8_len(const char *s);
+/* Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), or 0
+ * if it is not one: no overlong forms, no surrogates, nothing above
+ * U+10FFFF, nothing cut short (what jansson and Prometheus accept). */
+size_t gx_utf8_seq(const unsigned char *s, size_t n);
 
 /* Apply a text rule (all but "past") to text. */
 gx_err_t gx_check_text_rule(const char *rule, const char *text, char *errstr,
