@@ -632,7 +632,6 @@ static void job_refuse(struct job *j, const char *reason, const char *fmt, ...)
 	vsnprintf(j->detail, sizeof(j->detail), fmt, ap);
 	va_end(ap);
 	j->reason = reason;
-	j->ndl = 0;
 }
 
 /* prepare() for item i of the batch, on thread t (gx_pool_fn). */
@@ -839,8 +838,8 @@ static void release(struct broker *b, struct job *j)
 	const rd_kafka_message_t *m = j->m;
 	const char *mtopic = rd_kafka_topic_name(m->rkt);
 	b->records_in++;
-	for (uint64_t k = 0; k < j->seals_checked; k++)
-		gx_metric_inc(b->m_seals);
+	if (j->seals_checked)
+		gx_counter_add(gx_metric_child(b->m_seals), j->seals_checked);
 	gx_envelope_t env = {.record_id = j->record_id, .provider = j->provider,
 			     .item = j->item_id};
 	if (j->reason) {
@@ -999,7 +998,6 @@ static int begin_txn(struct broker *b)
 	b->in_txn = 1;
 	b->txn_failed = 0;
 	b->txn_records = 0;
-
 	b->txn_started = gx_mono_ms();
 	return rebuilt;
 }
@@ -1293,9 +1291,10 @@ static int commit_txn(struct broker *b)
 	rd_kafka_consumer_group_metadata_destroy(cgmd);
 	rd_kafka_topic_partition_list_destroy(pos);
 	if (!e) {
+		int64_t took = gx_mono_ms() - t0;
 		b->in_txn = 0;
-		b->commit_ms += gx_mono_ms() - t0;
-		gx_histogram_observe(b->c_commit_time, (gx_mono_ms() - t0) / 1000.0);
+		b->commit_ms += took;
+		gx_histogram_observe(b->c_commit_time, took / 1000.0);
 		b->txn_commits++;
 		gx_counter_inc(b->c_commits);
 		return 0;
@@ -1724,15 +1723,13 @@ int main(int argc, char **argv)
 			avro_generic_value_new(gx_schemas_at(b.schemas, i)->ingest_iface,
 					       &ln->ingest_vals[i]);
 		gx_buf_init(&ln->buf);
+		b.nlanes = t + 1; /* what was made is freed at out */
 		if (t == 0) {
 			ln->verifier = b.verifier;
 		} else if (gx_sealcheck_open(&bc.seal, &ln->verifier, err, sizeof(err))) {
 			gx_log(GX_LOG_ERROR, "seals_failed", "error=\"%s\"", err);
-			nthreads = t + 1; /* what was made is freed */
-			b.nlanes = nthreads;
 			goto out;
 		}
-		b.nlanes = t + 1;
 	}
 	b.jobs = gx_calloc(BATCH_MAX, sizeof(*b.jobs));
 	for (size_t i = 0; i < BATCH_MAX; i++)
