@@ -342,6 +342,7 @@ static int commit_txn(struct adapter *a)
 {
 	if (!a->in_txn)
 		return 0;
+	int64_t t0 = gx_mono_ms();
 	seal_batch(a);	/* a batch never spans transactions */
 	json_t *pos = gx_source_position(a->src);
 	gx_tally_t total;
@@ -374,8 +375,10 @@ static int commit_txn(struct adapter *a)
 		a->nundo = 0;
 		json_decref(a->committed);
 		a->committed = pos;
-		gx_log(GX_LOG_DEBUG, "transaction_committed", "rows=%ld",
-		       a->txn_rows);
+		gx_log(GX_LOG_DEBUG, "transaction_committed",
+		       "rows=%ld open_ms=%lld commit_ms=%lld", a->txn_rows,
+		       (long long)(t0 - a->txn_started),
+		       (long long)(gx_mono_ms() - t0));
 		return 0;
 	}
 	json_decref(pos);

@@ -216,7 +216,7 @@ static int cmd_keys(int argc, char **argv)
 
 struct opts {
 	const char *brokers, *topic, *group, *out_prefix, *prefix, *item_prefix,
-	    *pg, *table;
+	    *pg, *table, *samples;
 	long records, outputs, partitions, items, consumers, rate;
 	double seconds, warmup, timeout, drain;
 	pid_t pid;
@@ -234,7 +234,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	    {"item-prefix", 1, NULL, 'I'}, {"pg", 1, NULL, 'G'},
 	    {"table", 1, NULL, 'L'},      {"rate", 1, NULL, 'r'},
 	    {"seconds", 1, NULL, 's'},    {"warmup", 1, NULL, 'w'},
-	    {"drain", 1, NULL, 'D'},
+	    {"drain", 1, NULL, 'D'},     {"samples", 1, NULL, 'S'},
 	    {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
 	o->outputs = 1;
@@ -267,6 +267,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 's': o->seconds = atof(optarg); break;
 		case 'w': o->warmup = atof(optarg); break;
 		case 'D': o->drain = atof(optarg); break;
+		case 'S': o->samples = optarg; break;
 		default: die("%s: bad option", argv[1]);
 		}
 	}
@@ -725,6 +726,7 @@ static int cmd_latency(struct opts *o)
 	size_t cap = (size_t)(o->rate * (o->seconds + 10)), n = 0;
 	double *lat = gx_malloc(cap * sizeof(double));
 	double *part[2] = {gx_malloc(cap * sizeof(double)), gx_malloc(cap * sizeof(double))};
+	double *seen_at = gx_malloc(cap * sizeof(double));
 	long seen = 0, bad = 0;
 	double idle_since = 0;
 	for (;;) {
@@ -767,6 +769,7 @@ static int cmd_latency(struct opts *o)
 			 * to visible (the broker's commit, our fetch) */
 			part[0][n] = (double)(released - collected);
 			part[1][n] = t - (double)released;
+			seen_at[n] = t;
 			lat[n++] = t - (double)collected;
 		}
 		rd_kafka_message_destroy(m);
@@ -774,6 +777,17 @@ static int cmd_latency(struct opts *o)
 	pthread_join(th, NULL);
 	if (L.err[0])
 		die("latency: %s", L.err);
+	if (o->samples) {
+		/* Every measured row in arrival order, for a look at the
+		 * tail: visible (wall ms), to the decision, to visible. */
+		FILE *f = fopen(o->samples, "w");
+		if (!f)
+			die("%s: %s", o->samples, strerror(errno));
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "%.1f %.1f %.1f\n", seen_at[i], part[0][i],
+				part[1][i]);
+		fclose(f);
+	}
 	qsort(lat, n, sizeof(double), cmp_double);
 	/* Percentiles over every row inserted after the warm-up: a row not
 	 * visible by the end is slower than anything seen (reported as null
@@ -803,6 +817,7 @@ static int cmd_latency(struct opts *o)
 	}
 	free(part[0]);
 	free(part[1]);
+	free(seen_at);
 	print_json(j);
 	free(lat);
 	avro_value_decref(&dv);

@@ -33,6 +33,7 @@
 # adapter.commit.interval, default 100ms), BENCH_DIR (parent of the working
 # directory, default /tmp), BENCH_BROKER_OPTS (space-separated key=value
 # settings for every govex-broker, e.g. "broker.commit.interval=1s"),
+# BENCH_ADAPTER_OPTS (the same for every govex-adapter),
 # BENCH_SEAL_SUITE (sm2-sm3 or ed25519-sha256), BENCH_PERF_ARGS (perf record
 # options for --perf; default -F 499 --call-graph dwarf,16384).
 set -uo pipefail
@@ -75,6 +76,8 @@ LAT_RATE=${BENCH_LAT_RATE:-5000}
 LAT_COMMIT=${BENCH_LAT_COMMIT:-100ms}
 broker_opts=()
 for kv in ${BENCH_BROKER_OPTS:-}; do broker_opts+=(-o "$kv"); done
+adapter_opts=()
+for kv in ${BENCH_ADAPTER_OPTS:-}; do adapter_opts+=(-o "$kv"); done
 
 D=$(mktemp -d "${BENCH_DIR:-/tmp}/govex-bench.XXXXXX")
 R=$D/results
@@ -205,7 +208,7 @@ if want ingest || want release || want replay; then
     setup bench POP-BENCH 6
     note "ingest: govex-adapter"
     "$B/gxbench" run "$R/adapter.json" -- "$B/govex-adapter" -b "$BS" -o topic.prefix=bench \
-        -o http.port=0 "${seal_adapter[@]}" --provider SX-GA --item POP-BENCH \
+        -o http.port=0 "${seal_adapter[@]}" "${adapter_opts[@]}" --provider SX-GA --item POP-BENCH \
         --csv "$D/pop.csv" >"$D/adapter.out" 2>"$D/bench.adapter.log" || fail "govex-adapter failed"
     "$B/gxbench" topic -b "$BS" -t bench.kcat -p 6 >/dev/null || fail "topic bench.kcat"
     note "ingest: kcat -P"
@@ -298,6 +301,7 @@ if want latency; then
         "$PGBIN/psql" -q -v ON_ERROR_STOP=1 "$PGC" >>"$D/pg.log" 2>&1 <<EOF || fail "create table"
 CREATE SEQUENCE people_seq;
 CREATE TABLE people ($cols, seq bigint NOT NULL DEFAULT nextval('people_seq'));
+CREATE INDEX people_seq_idx ON people (seq);
 EOF
         setup lat POP-LAT 3
         start_broker lat
@@ -305,7 +309,7 @@ EOF
         lat_seal=()
         ((sealed)) && lat_seal=(-o seal.batch.interval="$LAT_COMMIT")
         "$B/govex-adapter" -b "$BS" -o topic.prefix=lat -o http.port=0 "${seal_adapter[@]}" \
-            "${lat_seal[@]}" --provider SX-GA --item POP-LAT -o source.type=pg \
+            "${lat_seal[@]}" "${adapter_opts[@]}" --provider SX-GA --item POP-LAT -o source.type=pg \
             -o "source.pg.conninfo=$PGC" -o source.pg.table=people \
             -o source.pg.cursor.column=seq -o source.pg.poll.interval=10ms \
             -o "adapter.commit.interval=$LAT_COMMIT" >"$D/lat.adapter.out" \
@@ -314,7 +318,7 @@ EOF
         pids+=("$apid")
         wait_log "$D/lat.adapter.log" adapter_started 120 || fail "the lat adapter did not start"
         "$B/gxbench" latency -b "$BS" --pg "$PGC" --table people --rate "$LAT_RATE" \
-            --seconds "$LAT_S" --warmup 3 --drain "$LAT_DRAIN" -t lat.deliver.SX-MZ.population \
+            --seconds "$LAT_S" --warmup 3 --drain "$LAT_DRAIN" --samples "$D/latency.samples" -t lat.deliver.SX-MZ.population \
             >"$R/latency.json" || fail "latency probe failed"
         stop_pid "$apid"
         stop_pid "$bpid"

@@ -173,6 +173,7 @@ Test(adapter, postgres_inserts_and_updates_arrive_once_in_order, .timeout = 300,
 	json_decref(want);
 
 	unsigned next = PG_FIRST;
+	long unindexed = 0;
 	for (unsigned r = 0; r < PG_ROUNDS; r++) {
 		sql = insert_sql(next, PG_INSERT);
 		free(it_psql(&pg, sql));
@@ -209,6 +210,12 @@ Test(adapter, postgres_inserts_and_updates_arrive_once_in_order, .timeout = 300,
 			usleep(150000);
 			kill(adapter, SIGKILL);
 			waitpid(adapter, NULL, 0);
+			/* No index starts with seq: the first instance said
+			 * so; with one, the next instance says nothing. */
+			unindexed = it_log_count(P, "govex-adapter",
+						 "event=source_cursor_unindexed");
+			cr_expect_gt(unindexed, 0, "no warning for the unindexed cursor column");
+			free(it_psql(&pg, "CREATE INDEX people_seq_idx ON people (seq);"));
 			adapter = start_adapter(P, map);
 		}
 		usleep(300000);
@@ -265,6 +272,8 @@ Test(adapter, postgres_inserts_and_updates_arrive_once_in_order, .timeout = 300,
 	json_decref(s.versions);
 	json_decref(want);
 
+	cr_expect_eq(it_log_count(P, "govex-adapter", "event=source_cursor_unindexed"),
+		     unindexed, "a warning although an index starts with the cursor column");
 	/* Touched rows were recognised as unchanged, and counted. */
 	cr_expect_gt(it_log_count(P, "govex-adapter", "event=adapter_done"), 0);
 	cr_expect_eq(it_log_count(P, "govex-adapter", "skipped_unchanged=0 "), 0,
