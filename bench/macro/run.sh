@@ -26,7 +26,8 @@
 # --quick: small sizes (CI; under two minutes). --only: a comma list of
 # ingest,release,replay,grants,latency (release and replay load the
 # ingest topic first, so they run the ingest figures too). --perf FILE:
-# record the broker during release with perf (call graphs) into FILE.
+# record the broker during release with perf (call graphs) into FILE, and
+# the adapter during ingest into FILE.adapter.
 # --keep: leave the working directory (logs) in place.
 # Environment: BENCH_ROWS, BENCH_GRANTS_ITEMS, BENCH_GRANTS_CONSUMERS,
 # BENCH_LAT_SECONDS, BENCH_LAT_RATE, BENCH_LAT_COMMIT (the latency adapter's
@@ -209,7 +210,15 @@ if want ingest || want release || want replay; then
     note "ingest: govex-adapter"
     "$B/gxbench" run "$R/adapter.json" -- "$B/govex-adapter" -b "$BS" -o topic.prefix=bench \
         -o http.port=0 "${seal_adapter[@]}" "${adapter_opts[@]}" --provider SX-GA --item POP-BENCH \
-        --csv "$D/pop.csv" >"$D/adapter.out" 2>"$D/bench.adapter.log" || fail "govex-adapter failed"
+        --csv "$D/pop.csv" >"$D/adapter.out" 2>"$D/bench.adapter.log" &
+    runpid=$!
+    if [[ $perf_out ]] && want ingest; then
+        for _ in $(seq 100); do apid=$(pgrep -P "$runpid" -x govex-adapter) && break; sleep 0.05; done
+        [[ $apid ]] && { perf record ${BENCH_PERF_ARGS:--F 499 --call-graph dwarf,16384} \
+            -p "$apid" -o "$perf_out.adapter" 2>"$D/perf.adapter.log" & aperf=$!; }
+    fi
+    wait "$runpid" || fail "govex-adapter failed"
+    [[ ${aperf:-} ]] && wait "$aperf"
     "$B/gxbench" topic -b "$BS" -t bench.kcat -p 6 >/dev/null || fail "topic bench.kcat"
     note "ingest: kcat -P"
     "$B/gxbench" run "$R/kcat.json" -- kcat -P -b "$BS" -t bench.kcat -l "$D/pop.csv" \
