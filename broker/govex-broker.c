@@ -1281,6 +1281,7 @@ static int commit_txn(struct broker *b)
 							  30000)) &&
 	       txn_retry(b, e, step, t0))
 		;
+	int64_t t1 = gx_mono_ms();
 	if (!e) {
 		step = "commit";
 		/* Resumable: called again after a timeout, it carries on. */
@@ -1292,6 +1293,9 @@ static int commit_txn(struct broker *b)
 	rd_kafka_topic_partition_list_destroy(pos);
 	if (!e) {
 		int64_t took = gx_mono_ms() - t0;
+		gx_log(GX_LOG_DEBUG, "transaction_committed",
+		       "records=%ld offsets_ms=%lld commit_ms=%lld", (long)b->txn_records,
+		       (long long)(t1 - t0), (long long)(took - (t1 - t0)));
 		b->in_txn = 0;
 		b->commit_ms += took;
 		gx_histogram_observe(b->c_commit_time, took / 1000.0);
