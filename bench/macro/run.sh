@@ -114,7 +114,9 @@ note "Kafka on $BS; working directory $D"
 # the same library calls).
 sealed=0 seal_how="" seal_ctl=() seal_broker=() seal_adapter=()
 SUITE=${BENCH_SEAL_SUITE:-sm2-sm3}
-if "$B/govex-adapter" --help 2>/dev/null | grep -q '^ *seal\.keys\.dir '; then
+# (grep reads to the end: with pipefail, an early grep -q would make the
+# program die of SIGPIPE and the test fail at random.)
+if "$B/govex-adapter" --help 2>/dev/null | grep '^ *seal\.keys\.dir ' >/dev/null; then
     mkdir -p "$D/keys"
     seal_ctl=(-o "seal.suite=$SUITE" -o "seal.root=$D/keys/root.crt"
               -o "seal.keyring=$D/keys/keyring.jsonl")
@@ -130,8 +132,8 @@ if "$B/govex-adapter" --help 2>/dev/null | grep -q '^ *seal\.keys\.dir '; then
             || fail "gxbench keys failed"
     fi
     seal_adapter=("${seal_ctl[@]}" -o "seal.keys.dir=$D/keys")
-    "$B/govex-broker" --help 2>/dev/null | grep -q '^ *seal\.root ' && seal_broker=("${seal_ctl[@]}")
-    "$B/govexctl" --help 2>/dev/null | grep -q 'seal' || seal_ctl=()
+    "$B/govex-broker" --help 2>/dev/null | grep '^ *seal\.root ' >/dev/null && seal_broker=("${seal_ctl[@]}")
+    "$B/govexctl" --help 2>/dev/null | grep seal >/dev/null || seal_ctl=()
     sealed=1
 fi
 note "seals: $( ((sealed)) && echo "on, $SUITE, keys by $seal_how, broker verifies: $( ((${#seal_broker[@]})) && echo yes || echo "no (not wired yet)")" || echo "off (the adapter has no seal.* keys yet)")"

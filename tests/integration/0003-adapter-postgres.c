@@ -293,3 +293,108 @@ Test(adapter, postgres_inserts_and_updates_arrive_once_in_order, .timeout = 300,
 	cr_expect(json_is_string(json_object_get(x, "row_key")));
 	json_decref(rs);
 }
+
+static pid_t broker;
+
+static void linger_cleanup(void)
+{
+	if (broker > 0) {
+		kill(broker, SIGKILL);
+		waitpid(broker, NULL, 0);
+		broker = 0;
+	}
+	cleanup();
+}
+
+/*
+ * A trickle: rows inserted one at a time, 25 ms or more apart. With
+ * adapter.commit.linger and broker.commit.linger at 500 ms, both wait that
+ * long for more once caught up, so each transaction holds many rows, not
+ * one; and every row still arrives and is decided.
+ */
+#define TRICKLE 60
+
+Test(adapter, commit_linger_gathers_a_trickle_into_few_transactions, .timeout = 300,
+     .fini = linger_cleanup)
+{
+	const char *P = "lg";
+	it_setup(P, it_population_catalog("POP-PG"));
+	it_pg_start(&pg);
+	free(it_psql(&pg,
+	    "CREATE TABLE people (\n"
+	    "  n int NOT NULL, sfzh text PRIMARY KEY, xm text NOT NULL, sex text,\n"
+	    "  ethnicity text, birth_date date, division_code text, zz text,\n"
+	    "  marital_status text, education text, status text,\n"
+	    "  updated_at timestamptz NOT NULL, seq bigserial NOT NULL);\n"
+	    "CREATE INDEX people_seq_idx ON people (seq);\n"));
+	char *map = it_path("lg.map");
+	const char *mtext = "citizen_id = sfzh\nname = xm\naddress = zz\n";
+	it_write(map, mtext, strlen(mtext));
+	const char *bopts[] = {"broker.commit.linger=500ms", NULL};
+	broker = it_broker_opts(P, 1, bopts);
+	static char conninfo[600];
+	snprintf(conninfo, sizeof(conninfo), "source.pg.conninfo=%s", pg.conninfo);
+	const char *args[] = {"--provider", "SX-GA", "--item", "POP-PG", "--mapping", map,
+			      "-o", "source.type=pg", "-o", conninfo,
+			      "-o", "source.pg.table=public.people",
+			      "-o", "source.pg.cursor.column=seq",
+			      "-o", "source.pg.poll.interval=10ms",
+			      "-o", "adapter.commit.linger=500ms",
+			      "-o", "http.port=0", NULL};
+	adapter = it_spawn(P, "govex-adapter", args);
+	for (int i = 0; !it_log_count(P, "govex-adapter", "event=adapter_started") ||
+			!it_log_count(P, "govex-broker", "event=partitions_assigned");
+	     i++) {
+		cr_assert(i < 600, "the adapter or the broker did not start");
+		usleep(100000);
+	}
+	int64_t t0 = gx_mono_ms();
+	for (unsigned i = 0; i < TRICKLE; i++) {
+		char *sql = insert_sql(i, 1);
+		free(it_psql(&pg, sql));
+		free(sql);
+		usleep(25000);
+	}
+	int64_t span = gx_mono_ms() - t0;
+	/* Every row published and decided. */
+	long in = 0;
+	for (int i = 0; i < 600 && (in = it_topic_read("lg.ingest.population", 30000,
+						      NULL, NULL)) < TRICKLE; i++)
+		usleep(100000);
+	cr_assert_eq(in, TRICKLE, "%ld of %d rows published", in, TRICKLE);
+	/* ... and read by the broker (no consumer asked for it: withheld). */
+	int port = it_http_port(P, "govex-broker");
+	cr_assert(port > 0);
+	double read = 0;
+	for (int i = 0; i < 300; i++) {
+		int st;
+		char *m = it_http_get(port, "/metrics", &st);
+		read = m ? it_metric(m, "govex_records_in_total{library=\"population\"}") : 0;
+		free(m);
+		if (read >= TRICKLE)
+			break;
+		usleep(100000);
+	}
+	cr_assert_eq(read, TRICKLE, "the broker read %.0f of %d records", read, TRICKLE);
+	cr_expect_eq(it_stop(adapter), 0, "adapter did not stop cleanly");
+	adapter = 0;
+	cr_expect_eq(it_stop(broker), 0, "broker did not stop cleanly");
+	broker = 0;
+
+	/* A transaction lasts at least the linger, so over the trickle's
+	 * span there are at most span / 500 ms of them, plus the one open
+	 * when it ended (without the linger: about one per row). */
+	long most = span / 500 + 2;
+	long ac = it_log_value(P, "govex-adapter", "event=adapter_done", "txn_commits");
+	long bc = it_log_value(P, "govex-broker", "event=broker_stopped", "txn_commits");
+	cr_log_info("%d rows over %lld ms: %ld adapter and %ld broker transactions",
+		    TRICKLE, (long long)span, ac, bc);
+	cr_expect(ac >= 1 && ac <= most, "the adapter committed %ld transactions for %d rows "
+		  "over %lld ms (at most %ld with a 500 ms linger)", ac, TRICKLE,
+		  (long long)span, most);
+	cr_expect(bc >= 1 && bc <= most, "the broker committed %ld transactions for %d records "
+		  "over %lld ms (at most %ld with a 500 ms linger)", bc, TRICKLE,
+		  (long long)span, most);
+	cr_expect_eq(it_log_value(P, "govex-adapter", "event=adapter_done", "accepted"),
+		     TRICKLE);
+}

@@ -364,6 +364,11 @@ pid_t it_broker(const char *prefix)
 
 pid_t it_broker_n(const char *prefix, int instance)
 {
+	return it_broker_opts(prefix, instance, NULL);
+}
+
+pid_t it_broker_opts(const char *prefix, int instance, const char *const *extra)
+{
 	static char group[128], txn[128], secret[600];
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s.secret", it_tmp(), prefix);
@@ -386,8 +391,15 @@ pid_t it_broker_n(const char *prefix, int instance)
 	snprintf(group, sizeof(group), "broker.group=%s-broker", prefix);
 	snprintf(txn, sizeof(txn), "broker.transactional.id=%s-broker-%d", prefix, instance);
 	snprintf(secret, sizeof(secret), "broker.subject.secret.file=%s", path);
-	const char *args[] = {"-o", group, "-o", txn, "-o", secret, "-o", keyset,
-			      "-o", "http.port=0", NULL};
+	const char *args[32] = {"-o", group, "-o", txn, "-o", secret, "-o", keyset,
+				"-o", "http.port=0"};
+	size_t n = 10;
+	for (size_t i = 0; extra && extra[i]; i++) {
+		cr_assert(n + 2 < GX_ARRAY_SIZE(args), "too many broker settings");
+		args[n++] = "-o";
+		args[n++] = extra[i];
+	}
+	args[n] = NULL;
 	return it_spawn(prefix, "govex-broker", args);
 }
 
@@ -516,6 +528,28 @@ json_t *it_ingest_json(const rd_kafka_message_t *m)
 		json_object_set_new(o, "_source", json_string(env.source));
 	json_object_set_new(o, "_key", json_stringn(m->key ? m->key : "", m->key_len));
 	return o;
+}
+
+long it_log_value(const char *prefix, const char *prog, const char *needle,
+		  const char *key)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.%s.log", it_tmp(), prefix, prog);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char *line = NULL, pat[128];
+	size_t cap = 0;
+	long v = -1;
+	snprintf(pat, sizeof(pat), " %s=", key);
+	while (getline(&line, &cap, f) > 0) {
+		const char *at;
+		if (strstr(line, needle) && (at = strstr(line, pat)))
+			v = strtol(at + strlen(pat), NULL, 10);
+	}
+	free(line);
+	fclose(f);
+	return v;
 }
 
 long it_log_count(const char *prefix, const char *prog, const char *needle)

@@ -82,6 +82,9 @@ double it_metric(const char *exposition, const char *sample);
 pid_t it_broker(const char *prefix);
 /* The same for instance n of several in one group (own transactional id). */
 pid_t it_broker_n(const char *prefix, int instance);
+/* The same with extra settings (key=value strings, NULL-terminated), each
+ * passed as -o after the usual ones. */
+pid_t it_broker_opts(const char *prefix, int instance, const char *const *extra);
 
 
 /* ---- reading topics (librdkafka directly, not through libgovex) ---- */
@@ -109,6 +112,10 @@ json_t *it_ingest_json(const rd_kafka_message_t *m);
 
 /* How many lines of the log TMP/<prefix>.<prog>.log contain needle. */
 long it_log_count(const char *prefix, const char *prog, const char *needle);
+/* The integer after " key=" on the last line of that log containing
+ * needle, or -1. */
+long it_log_value(const char *prefix, const char *prog, const char *needle,
+		  const char *key);
 
 /* ---- a private PostgreSQL ---- */
 
