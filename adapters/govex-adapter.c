@@ -107,11 +107,11 @@ static const gx_confdef_t adapter_defs[] = {
     {"adapter.commit.interval", GX_CONF_DURATION_MS, OFF(commit_interval_ms),
      "1s", 10, 3600000, NULL, "longest a transaction stays open"},
     {"adapter.commit.linger", GX_CONF_DURATION_MS, OFF(commit_linger_ms),
-     "30ms", 0, 3600000, NULL,
-     "once caught up with a followed source (pg), how long the open "
-     "transaction waits for more rows before it commits: fewer, fuller "
-     "transactions and a shorter latency tail under steady load; 0 commits "
-     "at once"},
+     "30ms", 0, 10000, NULL,
+     "a followed source (pg) caught up: the transaction still commits no "
+     "sooner than this after its first row (as Kafka's linger.ms; never "
+     "past adapter.commit.interval). Fewer, fuller transactions, a shorter "
+     "latency tail under steady load; 0 commits at once"},
     {"adapter.state.timeout", GX_CONF_DURATION_MS, OFF(state_timeout_ms),
      "120s", 1000, 86400000, NULL,
      "how long reading the position and the digests at start may stall "
@@ -832,10 +832,14 @@ static int run(struct adapter *a)
 		gx_err_t e = gx_source_next(a->src, &row, err, sizeof(err));
 		if (e == GX_ERR_EOF) {
 			/* Caught up with a followed source: the open
-			 * transaction lingers for more rows first. */
+			 * transaction lingers for more rows first, until
+			 * the linger (or the interval) after its first. */
 			int64_t open_ms = gx_mono_ms() - a->txn_started;
-			if (follows && a->in_txn && open_ms < ac->commit_linger_ms) {
-				int64_t w = ac->commit_linger_ms - open_ms;
+			int64_t linger = ac->commit_linger_ms < ac->commit_interval_ms
+					     ? ac->commit_linger_ms
+					     : ac->commit_interval_ms;
+			if (follows && a->in_txn && open_ms < linger) {
+				int64_t w = linger - open_ms;
 				nap(w < ac->pg_poll_ms ? w : ac->pg_poll_ms);
 				continue;
 			}
@@ -1174,6 +1178,12 @@ int main(int argc, char **argv)
 		       "adapter=%s note=\"source identity differs from the "
 		       "committed position; reading it from the beginning\"",
 		       a.id);
+	if (gx_source_unindexed(a.src))
+		gx_log(GX_LOG_WARN, "source_cursor_unindexed",
+		       "table=%s column=%s note=\"no btree index starts with the "
+		       "cursor column: every poll scans and sorts the whole table\"",
+		       gx_log_quote(ac.pg_table, q, 500),
+		       gx_log_quote(ac.pg_column, q + 500, sizeof(q) - 500));
 	/* Files without a mapping must name every column like a field. */
 	a.binder = gx_binder_new(a.lib, a.map, !a.map && !is_pg);
 	size_t ncols;

@@ -80,11 +80,11 @@ static const gx_confdef_t broker_defs[] = {
      "longest a transaction stays open before it is committed (it commits "
      "sooner when no more records are waiting)"},
     {"broker.commit.linger", GX_CONF_DURATION_MS, OFF(commit_linger_ms),
-     "30ms", 0, 60000, NULL,
-     "once no more records are waiting (caught up), how long the open "
-     "transaction waits for more before it commits: fewer, fuller "
-     "transactions and a shorter latency tail under steady load; 0 commits "
-     "at once"},
+     "30ms", 0, 10000, NULL,
+     "no more records waiting (caught up): the transaction still commits no "
+     "sooner than this after its first record (as Kafka's linger.ms; never "
+     "past broker.commit.interval). Fewer, fuller transactions, a shorter "
+     "latency tail under steady load; 0 commits at once"},
     {"broker.batch.max", GX_CONF_INT, OFF(batch_max), "5000", 1, 1000000,
      NULL, "most ingest records per transaction"},
     {"broker.threads", GX_CONF_INT, OFF(threads), "0", 0, 64, NULL,
@@ -1806,10 +1806,11 @@ int main(int argc, char **argv)
 		int64_t left = due ? bc.batch_max : bc.batch_max - b.txn_records;
 		size_t room = left < 1 ? 1 : left > BATCH_MAX ? BATCH_MAX : (size_t)left;
 		/* With records released in the open transaction, wait at
-		 * most what is left of broker.commit.linger: when nothing more
-		 * arrives by then (caught up), commit now rather than at the
-		 * interval, so records are visible soon without a transaction
-		 * for every trickle. */
+		 * most what is left of broker.commit.linger (counted from its
+		 * first record): when nothing more has arrived by then
+		 * (caught up), commit now rather than at the interval, so
+		 * records are visible soon without a transaction for every
+		 * trickle. The interval (due) ends any linger. */
 		int pending = b.in_txn && b.txn_records;
 		int64_t open_ms = pending ? gx_mono_ms() - b.txn_started : 0;
 		int64_t wait_ms = !pending ? 50

@@ -27,14 +27,17 @@
  *       libgovex's gx_ca_init and gx_agency_key_new - DIR/root.crt and
  *       DIR/root.key, DIR/AGENCY/<key id>.key|.crt, DIR/keyring.jsonl
  *   gxbench latency -b BS --pg CONNINFO --table T --rate R --seconds S
- *                   --warmup W -t DELIVERY_TOPIC
+ *                   --warmup W --drain D [--samples FILE] -t DELIVERY_TOPIC
  *       insert generated population rows into a PostgreSQL table at a
  *       steady R rows/s (a govex-adapter follows the table), read
  *       DELIVERY_TOPIC with isolation.level=read_committed, and report
  *       collected_at -> visible (p50, p99, max) for rows inserted after
  *       the warm-up, and the p50/p99 of its two parts: collected_at ->
  *       the broker's released_at (adapter, its commit, the broker's
- *       fetch) and released_at -> visible (the broker's commit, the fetch)
+ *       fetch) and released_at -> visible (the broker's commit, the fetch);
+ *       rows not visible D s after the last insert count as slower than
+ *       any seen. --samples: every measured row, one line each (visible
+ *       at in wall ms, to the decision, to visible).
  */
 #include <avro.h>
 #include <errno.h>
@@ -786,7 +789,8 @@ static int cmd_latency(struct opts *o)
 		for (size_t i = 0; i < n; i++)
 			fprintf(f, "%.1f %.1f %.1f\n", seen_at[i], part[0][i],
 				part[1][i]);
-		fclose(f);
+		if (ferror(f) | fclose(f))
+			die("%s: cannot write", o->samples);
 	}
 	qsort(lat, n, sizeof(double), cmp_double);
 	/* Percentiles over every row inserted after the warm-up: a row not

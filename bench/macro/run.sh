@@ -75,6 +75,7 @@ else
 fi
 LAT_RATE=${BENCH_LAT_RATE:-5000}
 LAT_COMMIT=${BENCH_LAT_COMMIT:-100ms}
+PERF_ARGS=${BENCH_PERF_ARGS:--F 499 --call-graph dwarf,16384}
 broker_opts=()
 for kv in ${BENCH_BROKER_OPTS:-}; do broker_opts+=(-o "$kv"); done
 adapter_opts=()
@@ -214,10 +215,10 @@ if want ingest || want release || want replay; then
         -o http.port=0 "${seal_adapter[@]}" "${adapter_opts[@]}" --provider SX-GA --item POP-BENCH \
         --csv "$D/pop.csv" >"$D/adapter.out" 2>"$D/bench.adapter.log" &
     runpid=$!
+    pids+=("$runpid")
     if [[ $perf_out ]] && want ingest; then
         for _ in $(seq 100); do apid=$(pgrep -P "$runpid" -x govex-adapter) && break; sleep 0.05; done
-        [[ $apid ]] && { perf record ${BENCH_PERF_ARGS:--F 499 --call-graph dwarf,16384} \
-            -p "$apid" -o "$perf_out.adapter" 2>"$D/perf.adapter.log" & aperf=$!; }
+        [[ $apid ]] && { perf record $PERF_ARGS -p "$apid" -o "$perf_out.adapter" 2>"$D/perf.adapter.log" & aperf=$!; }
     fi
     wait "$runpid" || fail "govex-adapter failed"
     [[ ${aperf:-} ]] && wait "$aperf"
@@ -233,7 +234,7 @@ if want release; then
     start_broker bench
     wait_log "$D/bench.broker.log" broker_started 120 || fail "the broker did not start"
     if [[ $perf_out ]]; then
-        perf record ${BENCH_PERF_ARGS:--F 499 --call-graph dwarf,16384} -p "$bpid" -o "$perf_out" 2>"$D/perf.log" &
+        perf record $PERF_ARGS -p "$bpid" -o "$perf_out" 2>"$D/perf.log" &
         perfpid=$!
     fi
     "$B/gxbench" drain -b "$BS" -t bench.ingest.population -g bench-broker -n "$ROWS" \
@@ -320,10 +321,10 @@ EOF
         lat_seal=()
         ((sealed)) && lat_seal=(-o seal.batch.interval="$LAT_COMMIT")
         "$B/govex-adapter" -b "$BS" -o topic.prefix=lat -o http.port=0 "${seal_adapter[@]}" \
-            "${lat_seal[@]}" "${adapter_opts[@]}" --provider SX-GA --item POP-LAT -o source.type=pg \
+            "${lat_seal[@]}" --provider SX-GA --item POP-LAT -o source.type=pg \
             -o "source.pg.conninfo=$PGC" -o source.pg.table=people \
             -o source.pg.cursor.column=seq -o source.pg.poll.interval=10ms \
-            -o "adapter.commit.interval=$LAT_COMMIT" >"$D/lat.adapter.out" \
+            -o "adapter.commit.interval=$LAT_COMMIT" "${adapter_opts[@]}" >"$D/lat.adapter.out" \
             2>"$D/lat.adapter.log" &
         apid=$!
         pids+=("$apid")

@@ -7,7 +7,8 @@
 #include <time.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <unistd.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <uuid/uuid.h>
 
 #include "gx.h"
@@ -421,15 +422,30 @@ json_t *gx_rejected_json(const char *by, const char *reason,
  * for 16 bytes, reseeds random(3) and reads the clock on every call, about
  * 5% of the adapter's time per row; these come from a per-thread pool
  * filled 4 KiB at a time from OpenSSL's CSPRNG (which reseeds itself after
- * a fork; the pool is refilled in a child too, as it notices the new pid).
+ * a fork). A fork bumps the generation in the child, so a child never
+ * hands out what is left of its parent's pool.
  */
+static atomic_uint uuid_generation;
+static pthread_once_t uuid_once = PTHREAD_ONCE_INIT;
+
+static void uuid_forked(void)
+{
+	atomic_fetch_add(&uuid_generation, 1);
+}
+
+static void uuid_atfork(void)
+{
+	pthread_atfork(NULL, NULL, uuid_forked);
+}
+
 void gx_uuid(char out[37])
 {
 	static __thread unsigned char pool[4096];
 	static __thread size_t used = sizeof(pool);
-	static __thread pid_t owner;
-	pid_t pid = getpid();
-	if (used + 16 > sizeof(pool) || owner != pid) {
+	static __thread unsigned generation;
+	pthread_once(&uuid_once, uuid_atfork);
+	unsigned g = atomic_load(&uuid_generation);
+	if (used + 16 > sizeof(pool) || generation != g) {
 		if (RAND_bytes(pool, sizeof(pool)) != 1) {
 			uuid_t u;	/* no CSPRNG: libuuid's own */
 			uuid_generate_random(u);
@@ -437,7 +453,7 @@ void gx_uuid(char out[37])
 			return;
 		}
 		used = 0;
-		owner = pid;
+		generation = g;
 	}
 	unsigned char *b = pool + used;
 	used += 16;

@@ -134,6 +134,10 @@ json_t *gx_source_position(gx_source_t *src);
 gx_resume_t gx_source_resumed(const gx_source_t *src);
 /* 1 for a source that never ends (pg): EOF means "nothing new yet". */
 int gx_source_follows(const gx_source_t *src);
+/* 1 for a table whose cursor column starts no usable index (a plain
+ * btree, not partial): every poll then scans and sorts the whole table.
+ * 0 otherwise, and where it cannot tell (a view, a foreign table). */
+int gx_source_unindexed(const gx_source_t *src);
 /* Column names known before the first row (CSV header, selected table
  * columns), or NULL (JSONL: every row names its own). */
 const char *const *gx_source_columns(const gx_source_t *src, size_t *n);

@@ -98,6 +98,11 @@ int gx_source_follows(const gx_source_t *src)
 	return src->follows;
 }
 
+int gx_source_unindexed(const gx_source_t *src)
+{
+	return src->unindexed;
+}
+
 const char *const *gx_source_columns(const gx_source_t *src, size_t *n)
 {
 	*n = src->ncolumns;

@@ -22,6 +22,7 @@ struct gx_source {
 	void *impl;
 	gx_resume_t resumed;
 	int follows;
+	int unindexed;		/* pg: no btree index starts with the cursor */
 	char *name;
 	char start[160];
 	char **columns;		/* NULL until known */

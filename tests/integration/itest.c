@@ -530,29 +530,10 @@ json_t *it_ingest_json(const rd_kafka_message_t *m)
 	return o;
 }
 
-long it_log_value(const char *prefix, const char *prog, const char *needle,
-		  const char *key)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s.%s.log", it_tmp(), prefix, prog);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	char *line = NULL, pat[128];
-	size_t cap = 0;
-	long v = -1;
-	snprintf(pat, sizeof(pat), " %s=", key);
-	while (getline(&line, &cap, f) > 0) {
-		const char *at;
-		if (strstr(line, needle) && (at = strstr(line, pat)))
-			v = strtol(at + strlen(pat), NULL, 10);
-	}
-	free(line);
-	fclose(f);
-	return v;
-}
-
-long it_log_count(const char *prefix, const char *prog, const char *needle)
+/* Call fn on every line of TMP/<prefix>.<prog>.log containing needle;
+ * 0 when there is no such log. */
+static int log_scan(const char *prefix, const char *prog, const char *needle,
+		    void (*fn)(const char *line, void *opaque), void *opaque)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s.%s.log", it_tmp(), prefix, prog);
@@ -561,11 +542,46 @@ long it_log_count(const char *prefix, const char *prog, const char *needle)
 		return 0;
 	char *line = NULL;
 	size_t cap = 0;
-	long n = 0;
 	while (getline(&line, &cap, f) > 0)
-		n += strstr(line, needle) != NULL;
+		if (strstr(line, needle))
+			fn(line, opaque);
 	free(line);
 	fclose(f);
+	return 1;
+}
+
+static void count_line(const char *line, void *opaque)
+{
+	(void)line;
+	(*(long *)opaque)++;
+}
+
+struct log_key {
+	char pat[128];
+	long v;
+};
+
+static void key_value(const char *line, void *opaque)
+{
+	struct log_key *k = opaque;
+	const char *at = strstr(line, k->pat);
+	if (at)
+		k->v = strtol(at + strlen(k->pat), NULL, 10);
+}
+
+long it_log_value(const char *prefix, const char *prog, const char *needle,
+		  const char *key)
+{
+	struct log_key k = {.v = -1};
+	snprintf(k.pat, sizeof(k.pat), " %s=", key);
+	log_scan(prefix, prog, needle, key_value, &k);
+	return k.v;
+}
+
+long it_log_count(const char *prefix, const char *prog, const char *needle)
+{
+	long n = 0;
+	log_scan(prefix, prog, needle, count_line, &n);
 	return n;
 }
 
