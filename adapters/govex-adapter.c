@@ -228,8 +228,8 @@ struct adapter {
 	long digest_bad;
 	/* metrics of committed rows (gx_metrics.h) */
 	gx_metrics_t *reg;
-	gx_metric_t *m_rows, *m_refused;
-	gx_metric_child_t *c_accepted, *c_refused, *c_unchanged;
+	gx_metric_t *m_rows, *m_refused, *m_commit_time;
+	gx_metric_child_t *c_accepted, *c_refused, *c_unchanged, *c_commit_time;
 	volatile int running;	/* past start-up: /readyz says ready */
 };
 
@@ -382,10 +382,11 @@ static int commit_txn(struct adapter *a)
 		a->nundo = 0;
 		json_decref(a->committed);
 		a->committed = pos;
+		int64_t took = gx_mono_ms() - t0;
+		gx_histogram_observe(a->c_commit_time, took / 1000.0);
 		gx_log(GX_LOG_DEBUG, "transaction_committed",
 		       "rows=%ld open_ms=%lld commit_ms=%lld", a->txn_rows,
-		       (long long)(t0 - a->txn_started),
-		       (long long)(gx_mono_ms() - t0));
+		       (long long)(t0 - a->txn_started), (long long)took);
 		return 0;
 	}
 	json_decref(pos);
@@ -413,11 +414,19 @@ static gx_err_t metrics_setup(struct adapter *a, char *err, size_t errsz)
 	    (e = gx_metrics_counter(a->reg, "govex_adapter_refused_total",
 				    "Source rows refused, by reason",
 				    "provider,item,reason", &a->m_refused, err, errsz)) ||
+	    (e = gx_metrics_histogram(a->reg, "govex_adapter_txn_commit_seconds",
+				      "Time to commit a transaction (sealing its last "
+				      "batch and committing, Kafka's acknowledgements "
+				      "included)",
+				      NULL, gx_metrics_latency_buckets,
+				      gx_metrics_latency_nbuckets, &a->m_commit_time,
+				      err, errsz)) ||
 	    (e = gx_metrics_gauge(a->reg, "govex_build_info", "Build of this program",
 				  "version", &build, err, errsz)))
 		return e;
 	gx_metric_set(build, 1, GX_VERSION);
 	const char *p = a->ac->provider, *i = a->ac->item;
+	a->c_commit_time = gx_metric_child(a->m_commit_time);
 	a->c_accepted = gx_metric_child(a->m_rows, p, i, "accepted");
 	a->c_refused = gx_metric_child(a->m_rows, p, i, "refused");
 	a->c_unchanged = gx_metric_child(a->m_rows, p, i, "unchanged");

@@ -37,6 +37,7 @@ govex_txn_commits_total
 govex_txn_aborts_total
 govex_release_latency_seconds
 govex_txn_commit_seconds
+govex_adapter_txn_commit_seconds
 govex_provider_last_record_timestamp_seconds
 govex_item_update_period_seconds
 govex_build_info
@@ -140,7 +141,8 @@ unknown=""
 for name in $(grep -ohE 'govex_[a-z0-9_]+' "$here/govex-alerts.yml" "$here/govex-alerts.test.yml" "$dashboard" | sort -u); do
     base=$name
     for suffix in _bucket _sum _count; do
-        for hist in govex_release_latency_seconds govex_txn_commit_seconds; do
+        for hist in govex_release_latency_seconds govex_txn_commit_seconds \
+                    govex_adapter_txn_commit_seconds; do
             [[ $base == $hist$suffix ]] && base=$hist
         done
     done

@@ -320,6 +320,8 @@ static void linger_cleanup(void)
  */
 #define TRICKLE 60
 
+static double adapter_commits_seen; /* its /metrics, before it stopped */
+
 static int64_t trickle(const char *P, const char *adapter_linger,
 		       const char *const *broker_opts)
 {
@@ -383,6 +385,13 @@ static int64_t trickle(const char *P, const char *adapter_linger,
 		usleep(100000);
 	}
 	cr_assert_eq(read, TRICKLE, "the broker read %.0f of %d records", read, TRICKLE);
+	/* Every row is committed (read_committed saw them all): the adapter's
+	 * commit-time histogram counts each of its transactions. */
+	int aport = it_http_port(P, "govex-adapter"), st;
+	char *am = aport > 0 ? it_http_get(aport, "/metrics", &st) : NULL;
+	adapter_commits_seen = am ? it_metric(am, "govex_adapter_txn_commit_seconds_count") : -1;
+	free(am);
+	cr_expect(adapter_commits_seen >= 1, "no govex_adapter_txn_commit_seconds on /metrics");
 	cr_expect_eq(it_stop(adapter), 0, "adapter did not stop cleanly");
 	adapter = 0;
 	cr_expect_eq(it_stop(broker), 0, "broker did not stop cleanly");
@@ -407,6 +416,8 @@ Test(adapter, commit_linger_gathers_a_trickle_into_few_transactions, .timeout = 
 	cr_expect(ac >= 1 && ac <= most, "the adapter committed %ld transactions for %d rows "
 		  "over %lld ms (at most %ld with a 500 ms linger)", ac, TRICKLE,
 		  (long long)span, most);
+	cr_expect_eq(adapter_commits_seen, ac, "/metrics counted %.0f commits, the log %ld",
+		     adapter_commits_seen, ac);
 }
 
 /* The broker's side: the adapter commits at once (a transaction for
