@@ -30,16 +30,22 @@
 #include "itest_population.h"
 
 static it_pg_t pg;
-static pid_t adapter;
+static pid_t adapter, broker;
 
-/* Never leave the adapter or PostgreSQL behind, even after a failure. */
+static void reap(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+		*pid = 0;
+	}
+}
+
+/* Never leave the programs or PostgreSQL behind, even after a failure. */
 static void cleanup(void)
 {
-	if (adapter > 0) {
-		kill(adapter, SIGKILL);
-		waitpid(adapter, NULL, 0);
-		adapter = 0;
-	}
+	reap(&adapter);
+	reap(&broker);
 	it_pg_stop(&pg);
 }
 
@@ -213,8 +219,7 @@ Test(adapter, postgres_inserts_and_updates_arrive_once_in_order, .timeout = 300,
 			/* Killed at once after a round of changes, while it is
 			 * reading them; the next instance goes on. */
 			usleep(150000);
-			kill(adapter, SIGKILL);
-			waitpid(adapter, NULL, 0);
+			reap(&adapter);
 			/* No index starts with seq: the first instance said
 			 * so; with one, the next instance says nothing. */
 			unindexed = it_log_count(P, "govex-adapter",
@@ -299,17 +304,6 @@ Test(adapter, postgres_inserts_and_updates_arrive_once_in_order, .timeout = 300,
 	json_decref(rs);
 }
 
-static pid_t broker;
-
-static void linger_cleanup(void)
-{
-	if (broker > 0) {
-		kill(broker, SIGKILL);
-		waitpid(broker, NULL, 0);
-		broker = 0;
-	}
-	cleanup();
-}
 
 /*
  * A trickle: rows inserted one at a time, 25 ms or more apart, into a
@@ -405,7 +399,7 @@ static int64_t trickle(const char *P, const char *adapter_linger,
  * the trickle's span there are at most span / 500 ms of them, plus the one
  * open when it ended (without the linger: about one per row). */
 Test(adapter, commit_linger_gathers_a_trickle_into_few_transactions, .timeout = 300,
-     .fini = linger_cleanup)
+     .fini = cleanup)
 {
 	const char *P = "lga";
 	int64_t span = trickle(P, "500ms", NULL);
@@ -426,7 +420,7 @@ Test(adapter, commit_linger_gathers_a_trickle_into_few_transactions, .timeout = 
  * the checkpoint-only ones; records reach it for a little longer than the
  * trickle's span, hence one linger more. */
 Test(broker, commit_linger_gathers_a_trickle_into_few_transactions, .timeout = 300,
-     .fini = linger_cleanup)
+     .fini = cleanup)
 {
 	const char *P = "lgb";
 	const char *bopts[] = {"broker.commit.linger=500ms", "broker.commit.interval=3s",
