@@ -179,6 +179,7 @@ struct broker {
 				 * changed, a transaction was discarded) */
 	long txn_records;
 	int64_t txn_started;
+	int64_t txn_first_record;	/* when its first record was released */
 	/* counters */
 	long records_in, released, withheld, refused, txn_commits, txn_aborts;
 	int64_t commit_ms;	/* time spent committing (sending offsets and
@@ -953,6 +954,8 @@ static int run_batch(struct broker *b)
 		gx_pool_wait(b->pool); /* started while committing */
 	else
 		gx_pool_run(b->pool, b->njobs, prepare, b);
+	if (b->njobs && !b->txn_records)
+		b->txn_first_record = gx_mono_ms(); /* the linger counts from here */
 	for (size_t i = 0; i < b->njobs; i++) {
 		release(b, &b->jobs[i]);
 		b->txn_records++;
@@ -1812,13 +1815,13 @@ int main(int argc, char **argv)
 		 * records are visible soon without a transaction for every
 		 * trickle. The interval (due) ends any linger. */
 		int pending = b.in_txn && b.txn_records;
-		int64_t open_ms = pending ? gx_mono_ms() - b.txn_started : 0;
+		int64_t open_ms = pending ? gx_mono_ms() - b.txn_first_record : 0;
 		int64_t wait_ms = !pending ? 50
 				  : due || open_ms >= bc.commit_linger_ms ? 0
 				  : bc.commit_linger_ms - open_ms;
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(b.consumer,
 							       (int)(wait_ms > 50 ? 50 : wait_ms));
-		if (!m && pending && gx_mono_ms() - b.txn_started >= bc.commit_linger_ms)
+		if (!m && pending && gx_mono_ms() - b.txn_first_record >= bc.commit_linger_ms)
 			due = 1;
 		while (m) {
 			if (m->err) {

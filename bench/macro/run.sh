@@ -94,6 +94,7 @@ pids=()
 pg_up=0
 cleanup() {
     for p in "${pids[@]}"; do
+        pkill -TERM -P "$p" 2>/dev/null   # what a gxbench run wrapper started
         kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null
     done
     ((pg_up)) && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$D/pg/data" -m immediate stop >/dev/null 2>&1
