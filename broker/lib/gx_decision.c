@@ -100,6 +100,9 @@ void gx_decision_hash_canon(const char *prev, const char *canon, size_t len,
 
 /* A string literal appended without its NUL. */
 #define PUT_LIT(b, lit) gx_buf_append((b), (lit), sizeof(lit) - 1)
+/* A literal key (with its separators), then s as a JSON string: put_str's
+ * result, -1 when s cannot be written. */
+#define PUT_MEMBER(b, lit, s) (PUT_LIT(b, lit), put_str((b), (s)))
 
 /*
  * Append s as a JSON string the way jansson 2.14 dumps it without
@@ -183,17 +186,10 @@ int gx_decision_entries_text(gx_buf_t *out, const gx_decision_entry_t *e,
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			gx_buf_putc(out, ',');
-		PUT_LIT(out, "{\"consumer\":");
-		if (put_str(out, e[i].consumer))
-			goto bad;
-		PUT_LIT(out, ",\"grant_id\":");
-		if (put_str(out, e[i].grant_id))
-			goto bad;
-		PUT_LIT(out, ",\"purpose\":");
-		if (put_str(out, e[i].purpose))
-			goto bad;
-		PUT_LIT(out, ",\"reason\":");
-		if (put_str(out, e[i].reason))
+		if (PUT_MEMBER(out, "{\"consumer\":", e[i].consumer) ||
+		    PUT_MEMBER(out, ",\"grant_id\":", e[i].grant_id) ||
+		    PUT_MEMBER(out, ",\"purpose\":", e[i].purpose) ||
+		    PUT_MEMBER(out, ",\"reason\":", e[i].reason))
 			goto bad;
 		PUT_LIT(out, ",\"released\":[");
 		for (size_t f = 0; f < e[i].nreleased; f++) {
@@ -202,8 +198,7 @@ int gx_decision_entries_text(gx_buf_t *out, const gx_decision_entry_t *e,
 			if (put_str(out, e[i].released[f]))
 				goto bad;
 		}
-		PUT_LIT(out, "],\"verdict\":");
-		if (put_str(out, e[i].verdict))
+		if (PUT_MEMBER(out, "],\"verdict\":", e[i].verdict))
 			goto bad;
 		gx_buf_putc(out, '}');
 	}
@@ -230,8 +225,7 @@ char *gx_decision_write(const gx_decision_head_t *h, const char *entries,
 	put_int(&b, h->at);
 	PUT_LIT(&b, ",\"catalog_offset\":");
 	put_int(&b, h->catalog_offset);
-	PUT_LIT(&b, ",\"chain\":");
-	if (put_str(&b, h->chain))
+	if (PUT_MEMBER(&b, ",\"chain\":", h->chain))
 		goto bad;
 	PUT_LIT(&b, ",\"decisions\":");
 	gx_buf_append(&b, entries, entries_len);
@@ -240,28 +234,16 @@ char *gx_decision_write(const gx_decision_head_t *h, const char *entries,
 	memcpy(b.data + b.len, hash_key, HASH_KEY);
 	b.data[b.len + HASH_MEMBER - 1] = '"';
 	b.len += HASH_MEMBER;
-	PUT_LIT(&b, ",\"ingest\":");
-	if (put_str(&b, h->ingest))
-		goto bad;
-	PUT_LIT(&b, ",\"item\":");
-	if (put_str(&b, h->item))
-		goto bad;
-	PUT_LIT(&b, ",\"library\":");
-	if (put_str(&b, h->library))
-		goto bad;
-	PUT_LIT(&b, ",\"prev\":");
-	if (put_str(&b, h->prev))
-		goto bad;
-	PUT_LIT(&b, ",\"provider\":");
-	if (put_str(&b, h->provider))
-		goto bad;
-	PUT_LIT(&b, ",\"record_id\":");
-	if (put_str(&b, h->record_id))
+	if (PUT_MEMBER(&b, ",\"ingest\":", h->ingest) ||
+	    PUT_MEMBER(&b, ",\"item\":", h->item) ||
+	    PUT_MEMBER(&b, ",\"library\":", h->library) ||
+	    PUT_MEMBER(&b, ",\"prev\":", h->prev) ||
+	    PUT_MEMBER(&b, ",\"provider\":", h->provider) ||
+	    PUT_MEMBER(&b, ",\"record_id\":", h->record_id))
 		goto bad;
 	PUT_LIT(&b, ",\"seq\":");
 	put_int(&b, h->seq);
-	PUT_LIT(&b, ",\"subject\":");
-	if (put_str(&b, h->subject))
+	if (PUT_MEMBER(&b, ",\"subject\":", h->subject))
 		goto bad;
 	gx_buf_putc(&b, '}');
 	size_t rest = at_hash + HASH_MEMBER;
@@ -273,6 +255,7 @@ bad:
 	return NULL;
 }
 
+#undef PUT_MEMBER
 #undef PUT_LIT
 
 gx_err_t gx_chain_head_parse(const char *s, size_t len, int64_t *seq,
